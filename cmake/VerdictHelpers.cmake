@@ -1,0 +1,16 @@
+# verdict_add_test(NAME <name> SOURCES <files...> LIBS <targets...> [LABELS <labels...>])
+# One gtest executable per module, registered with CTest under the given labels.
+function(verdict_add_test)
+  cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT VERDICT_BUILD_TESTS)
+    return()
+  endif()
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} verdict_testing GTest::gtest GTest::gtest_main)
+  if(NOT T_LABELS)
+    set(T_LABELS unit)
+  endif()
+  add_test(NAME ${T_NAME} COMMAND ${T_NAME})
+  set_tests_properties(${T_NAME} PROPERTIES LABELS "${T_LABELS}"
+    ENVIRONMENT "VERDICT_TESTDATA=${VERDICT_TESTDATA};VERDICT_BIN=$<TARGET_FILE:verdict>")
+endfunction()
