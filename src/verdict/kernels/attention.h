@@ -1,0 +1,29 @@
+// Multi-head self-attention of one unpadded sequence: no padding is ever materialised, so no
+// mask is needed and no FLOP is spent on pad tokens.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+namespace verdict::kernels {
+
+// Thread-compatible: forward() may not run concurrently on one instance.
+class Attention {
+ public:
+  Attention(size_t num_heads, size_t head_dim);
+  ~Attention();
+  Attention(Attention&&) noexcept;
+  Attention& operator=(Attention&&) noexcept;
+
+  // qkv: [seq_len, 3 * hidden] rows of (q | k | v), hidden = num_heads * head_dim.
+  // ctx: [seq_len, hidden] output. scores: scratch of at least scratch_floats(seq_len).
+  void forward(const float* qkv, size_t seq_len, float* ctx, float* scores) const;
+  size_t scratch_floats(size_t seq_len) const { return heads_ * seq_len * seq_len; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  size_t heads_ = 0, head_dim_ = 0;
+};
+
+}  // namespace verdict::kernels

@@ -1,0 +1,77 @@
+#include "verdict/kernels/cpu.h"
+
+#include <omp.h>
+#include <sched.h>
+
+#include <cmath>
+#include <fstream>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+
+namespace verdict::kernels {
+
+std::string effective_isa() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "generic";
+  }
+}
+
+bool set_max_isa(const std::string& name) {
+  static const std::pair<const char*, dnnl::cpu_isa> kIsas[] = {
+      {"sse41", dnnl::cpu_isa::sse41},
+      {"avx", dnnl::cpu_isa::avx},
+      {"avx2", dnnl::cpu_isa::avx2},
+      {"avx2_vnni", dnnl::cpu_isa::avx2_vnni},
+      {"avx512_core", dnnl::cpu_isa::avx512_core},
+      {"avx512_core_vnni", dnnl::cpu_isa::avx512_core_vnni},
+      {"avx512_core_bf16", dnnl::cpu_isa::avx512_core_bf16},
+      {"avx512_core_amx", dnnl::cpu_isa::avx512_core_amx},
+      {"all", dnnl::cpu_isa::all},
+  };
+  for (const auto& [n, isa] : kIsas) {
+    if (name == n) return dnnl::set_max_cpu_isa(isa) == dnnl::status::success;
+  }
+  return false;
+}
+
+namespace {
+
+// cgroup v2 "cpu.max" ("max 100000" or "150000 100000"), else v1 quota/period.
+double cgroup_cpu_limit() {
+  std::ifstream v2("/sys/fs/cgroup/cpu.max");
+  std::string quota;
+  double period = 0;
+  if (v2 >> quota >> period) {
+    if (quota != "max" && period > 0) return std::stod(quota) / period;
+    return 0;
+  }
+  std::ifstream q("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), p("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+  double qv = 0, pv = 0;
+  if (q >> qv && p >> pv && qv > 0 && pv > 0) return qv / pv;
+  return 0;
+}
+
+}  // namespace
+
+size_t available_cores() {
+  cpu_set_t set;
+  size_t cores = 1;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) cores = static_cast<size_t>(CPU_COUNT(&set));
+  if (const double limit = cgroup_cpu_limit(); limit > 0) {
+    cores = std::min(cores, static_cast<size_t>(std::ceil(limit)));
+  }
+  return cores < 1 ? 1 : cores;
+}
+
+void set_num_threads(size_t n) { omp_set_num_threads(static_cast<int>(n < 1 ? 1 : n)); }
+size_t num_threads() { return static_cast<size_t>(omp_get_max_threads()); }
+
+}  // namespace verdict::kernels

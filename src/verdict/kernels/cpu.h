@@ -1,0 +1,24 @@
+// What the CPU offers and how many threads to use. Kernels choose their path at run time.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace verdict::kernels {
+
+// The ISA oneDNN dispatches to (e.g. "avx2", "avx512_core_bf16"), after any cap set below.
+std::string effective_isa();
+
+// Caps the ISA (VERDICT_ISA / --isa): "sse41", "avx2", "avx512_core", ... Returns false (and
+// changes nothing) when the name is unknown or the cap can no longer be set.
+bool set_max_isa(const std::string& name);
+
+// Cores this process may use: the affinity mask, further limited by a cgroup CPU quota
+// (Cloud Run / Kubernetes limits), at least 1.
+size_t available_cores();
+
+// Sets the intra-op pool size used by every kernel.
+void set_num_threads(size_t n);
+size_t num_threads();
+
+}  // namespace verdict::kernels

@@ -1,0 +1,16 @@
+#include "verdict/kernels/engine.h"
+
+namespace verdict::kernels {
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& cpu_stream() {
+  // thread_local: a stream is not meant to be shared between threads that submit work.
+  thread_local dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
+}  // namespace verdict::kernels

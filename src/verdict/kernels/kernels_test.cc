@@ -1,0 +1,134 @@
+// Every kernel against a plain scalar reference, with odd sizes so vector tails are exercised.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "verdict/kernels/attention.h"
+#include "verdict/kernels/cpu.h"
+#include "verdict/kernels/layer_norm.h"
+#include "verdict/kernels/linear.h"
+#include "verdict/kernels/softmax.h"
+
+namespace verdict::kernels {
+namespace {
+
+std::vector<float> random_vector(size_t n, unsigned seed, float scale = 1.f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+double apply(PostOp op, double v) {
+  switch (op) {
+    case PostOp::kNone: return v;
+    case PostOp::kGeluErf: return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+    case PostOp::kGeluTanh:
+      return 0.5 * v * (1 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+    case PostOp::kRelu: return v > 0 ? v : 0;
+    case PostOp::kTanh: return std::tanh(v);
+  }
+  return v;
+}
+
+class LinearTest : public ::testing::TestWithParam<std::tuple<PostOp, bool>> {};
+
+TEST_P(LinearTest, MatchesScalarReferenceOnOddShapes) {
+  const auto [op, accumulate] = GetParam();
+  for (const auto& [m, n, k] : {std::tuple{1, 3, 5}, {7, 33, 65}, {17, 130, 47}}) {
+    auto w = random_vector(n * k, 1, 0.3f), b = random_vector(n, 2), x = random_vector(m * k, 3);
+    auto y = random_vector(m * n, 4);
+    const auto y0 = y;
+    Linear lin(w.data(), b.data(), n, k, op, accumulate);
+    lin.forward(x.data(), m, y.data());
+    for (int i = 0; i < m; ++i) {
+      for (int j = 0; j < n; ++j) {
+        double acc = b[j];
+        for (int t = 0; t < k; ++t) acc += double(x[i * k + t]) * w[j * k + t];
+        double expect = apply(op, acc) + (accumulate ? y0[i * n + j] : 0.0);
+        ASSERT_NEAR(y[i * n + j], expect, 1e-4) << "m=" << m << " n=" << n << " k=" << k;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPostOps, LinearTest,
+                         ::testing::Combine(::testing::Values(PostOp::kNone, PostOp::kGeluErf,
+                                                              PostOp::kGeluTanh, PostOp::kRelu,
+                                                              PostOp::kTanh),
+                                            ::testing::Bool()));
+
+TEST(LinearTest, WorksWithoutBiasAndWithZeroRows) {
+  auto w = random_vector(6, 5), x = random_vector(3, 6);
+  std::vector<float> y(2, 42.f);
+  Linear lin(w.data(), nullptr, 2, 3);
+  lin.forward(x.data(), 0, y.data());
+  EXPECT_EQ(y[0], 42.f);
+  lin.forward(x.data(), 1, y.data());
+  EXPECT_NEAR(y[1], x[0] * w[3] + x[1] * w[4] + x[2] * w[5], 1e-5);
+}
+
+TEST(AttentionTest, MatchesScalarReferenceForEveryLength) {
+  const size_t H = 3, d = 5, D = H * d;
+  Attention attn(H, d);
+  for (size_t L : {1, 2, 9, 31}) {
+    auto qkv = random_vector(L * 3 * D, static_cast<unsigned>(L));
+    std::vector<float> ctx(L * D), scratch(attn.scratch_floats(L));
+    attn.forward(qkv.data(), L, ctx.data(), scratch.data());
+    for (size_t h = 0; h < H; ++h) {
+      for (size_t i = 0; i < L; ++i) {
+        std::vector<double> p(L);
+        double max = -1e300, sum = 0;
+        for (size_t j = 0; j < L; ++j) {
+          double s = 0;
+          for (size_t t = 0; t < d; ++t) s += double(qkv[i * 3 * D + h * d + t]) * qkv[j * 3 * D + D + h * d + t];
+          p[j] = s / std::sqrt(double(d));
+          max = std::max(max, p[j]);
+        }
+        for (auto& v : p) sum += (v = std::exp(v - max));
+        for (size_t t = 0; t < d; ++t) {
+          double c = 0;
+          for (size_t j = 0; j < L; ++j) c += p[j] / sum * qkv[j * 3 * D + 2 * D + h * d + t];
+          ASSERT_NEAR(ctx[i * D + h * d + t], c, 1e-5) << "L=" << L;
+        }
+      }
+    }
+  }
+}
+
+TEST(LayerNormTest, NormalisesEachRowInPlace) {
+  const size_t rows = 3, cols = 37;
+  auto x = random_vector(rows * cols, 7, 3.f), g = random_vector(cols, 8), b = random_vector(cols, 9);
+  const auto x0 = x;
+  layer_norm(x.data(), g.data(), b.data(), x.data(), rows, cols, 1e-12f);
+  for (size_t r = 0; r < rows; ++r) {
+    double mean = 0, var = 0;
+    for (size_t i = 0; i < cols; ++i) mean += x0[r * cols + i];
+    mean /= cols;
+    for (size_t i = 0; i < cols; ++i) var += (x0[r * cols + i] - mean) * (x0[r * cols + i] - mean);
+    var /= cols;
+    for (size_t i = 0; i < cols; ++i) {
+      EXPECT_NEAR(x[r * cols + i], (x0[r * cols + i] - mean) / std::sqrt(var) * g[i] + b[i], 1e-5);
+    }
+  }
+}
+
+TEST(SoftmaxTest, RowsSumToOneAndSurviveLargeValues) {
+  std::vector<float> x = {1000.f, 1001.f, 999.f, -5.f, 0.f, 5.f};
+  softmax_rows(x.data(), 2, 3);
+  EXPECT_NEAR(x[0] + x[1] + x[2], 1.f, 1e-6);
+  EXPECT_NEAR(x[1], std::exp(1.0) / (1 + std::exp(1.0) + std::exp(-1.0)), 1e-6);
+  EXPECT_NEAR(x[5], 1 / (1 + std::exp(-5.0) + std::exp(-10.0)), 1e-6);
+}
+
+TEST(CpuTest, ReportsAnIsaAndAtLeastOneCore) {
+  EXPECT_FALSE(effective_isa().empty());
+  EXPECT_GE(available_cores(), 1u);
+  EXPECT_FALSE(set_max_isa("no-such-isa"));
+}
+
+}  // namespace
+}  // namespace verdict::kernels
