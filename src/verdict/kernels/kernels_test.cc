@@ -71,6 +71,24 @@ TEST(LinearTest, WorksWithoutBiasAndWithZeroRows) {
   EXPECT_NEAR(y[1], x[0] * w[3] + x[1] * w[4] + x[2] * w[5], 1e-5);
 }
 
+TEST(LinearTest, WritesIntoAColumnSliceOfAWiderOutput) {
+  auto w = random_vector(4 * 3, 10), x = random_vector(2 * 3, 11);
+  std::vector<float> y(2 * 10, 7.f);
+  Linear lin(w.data(), nullptr, 4, 3);
+  lin.forward(x.data(), 2, y.data() + 5, 10);
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 10; ++j) {
+      if (j < 5 || j >= 9) {
+        EXPECT_EQ(y[i * 10 + j], 7.f);
+      } else {
+        double acc = 0;
+        for (int t = 0; t < 3; ++t) acc += x[i * 3 + t] * w[(j - 5) * 3 + t];
+        EXPECT_NEAR(y[i * 10 + j], acc, 1e-5);
+      }
+    }
+  }
+}
+
 TEST(AttentionTest, MatchesScalarReferenceForEveryLength) {
   const size_t H = 3, d = 5, D = H * d;
   Attention attn(H, d);

@@ -25,7 +25,8 @@ Linear::Linear(const float* weight, const float* bias, size_t out_features, size
   const memory::desc src_md({DNNL_RUNTIME_DIM_VAL, K}, memory::data_type::f32, {K, 1});
   impl_->weight_md = memory::desc({K, N}, memory::data_type::f32, {1, K});  // Wᵀ view of [N, K]
   impl_->bias_md = memory::desc({1, N}, memory::data_type::f32, {N, 1});
-  const memory::desc dst_md({DNNL_RUNTIME_DIM_VAL, N}, memory::data_type::f32, {N, 1});
+  const memory::desc dst_md({DNNL_RUNTIME_DIM_VAL, N}, memory::data_type::f32,
+                            {DNNL_RUNTIME_DIM_VAL, 1});
 
   dnnl::post_ops ops;
   switch (post_op) {
@@ -49,11 +50,12 @@ Linear::~Linear() = default;
 Linear::Linear(Linear&&) noexcept = default;
 Linear& Linear::operator=(Linear&&) noexcept = default;
 
-void Linear::forward(const float* x, size_t rows, float* y) const {
+void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride) const {
   if (rows == 0) return;
+  if (y_stride == 0) y_stride = out_;
   auto& eng = cpu_engine();
   const memory::desc src_md({dim(rows), dim(in_)}, memory::data_type::f32, {dim(in_), 1});
-  const memory::desc dst_md({dim(rows), dim(out_)}, memory::data_type::f32, {dim(out_), 1});
+  const memory::desc dst_md({dim(rows), dim(out_)}, memory::data_type::f32, {dim(y_stride), 1});
   memory src(src_md, eng, const_cast<float*>(x));
   memory wei(impl_->weight_md, eng, const_cast<float*>(impl_->weight));
   memory dst(dst_md, eng, y);

@@ -20,8 +20,9 @@ class Linear {
   Linear(Linear&&) noexcept;
   Linear& operator=(Linear&&) noexcept;
 
-  // x: [rows, in_features] row-major; y: [rows, out_features] row-major.
-  void forward(const float* x, size_t rows, float* y) const;
+  // x: [rows, in_features] row-major; y: [rows, out_features] with rows `y_stride` floats
+  // apart (0: out_features), so outputs can land in a column slice of a wider matrix.
+  void forward(const float* x, size_t rows, float* y, size_t y_stride = 0) const;
 
   size_t out_features() const { return out_; }
   size_t in_features() const { return in_; }

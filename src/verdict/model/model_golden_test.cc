@@ -1,0 +1,109 @@
+// Every golden model's expected logits, labels and scores from its golden input ids — the
+// model half of the pipeline, independent of the tokenizer.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "testing/testdata.h"
+#include "verdict/model/postprocess.h"
+#include "verdict/model/sequence_classifier.h"
+
+namespace verdict::model {
+namespace {
+
+constexpr double kTolerance = 1e-4;  // testdata README: reference noise is below 1.7e-5
+
+std::vector<std::string> golden_models() {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(testing::testdata_dir() / "models")) {
+    const auto dir = entry.path();
+    if (!std::filesystem::exists(dir / "model.safetensors") || !std::filesystem::exists(dir / "expected.jsonl")) continue;
+    auto config = load_config(dir);
+    if (config.ok()) names.push_back(dir.filename().string());  // architectures Verdict serves
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class ModelGoldenTest : public ::testing::TestWithParam<std::string> {};
+
+std::vector<int32_t> ints(const nlohmann::json& j) { return j.get<std::vector<int32_t>>(); }
+
+TEST_P(ModelGoldenTest, ReproducesLogitsLabelsAndScores) {
+  const auto dir = testing::testdata_dir() / "models" / GetParam();
+  auto model = SequenceClassifier::load(dir);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const auto rows = testing::read_jsonl(dir / "expected.jsonl");
+  ASSERT_GT(rows.size(), 0u);
+  const auto& config = (*model)->config();
+  for (const auto& row : rows) {
+    Batch batch;
+    batch.add(ints(row["input_ids"]), row.contains("token_type_ids") ? ints(row["token_type_ids"]) : std::vector<int32_t>{});
+    auto logits = (*model)->forward(batch);
+    ASSERT_TRUE(logits.ok()) << logits.error().message;
+    const auto expected = row["logits"].get<std::vector<double>>();
+    ASSERT_EQ(logits->size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_NEAR((*logits)[i], expected[i], kTolerance) << row["text"];
+    }
+    const auto scores = score_labels(*logits, config, ScoreFunction::kDefault);
+    EXPECT_EQ(scores[0].label, row["label"].get<std::string>()) << row["text"];
+    EXPECT_NEAR(scores[0].score, row["score"].get<double>(), kTolerance) << row["text"];
+    const auto& all = row["all_scores"];
+    ASSERT_EQ(all.size(), scores.size());
+    for (size_t i = 0; i < scores.size(); ++i) {
+      EXPECT_EQ(scores[i].label, all[i]["label"].get<std::string>()) << row["text"];
+      EXPECT_NEAR(scores[i].score, all[i]["score"].get<double>(), kTolerance) << row["text"];
+    }
+  }
+}
+
+// Padding-free batches: a batch of mixed lengths gives each sequence its single-run logits.
+TEST_P(ModelGoldenTest, BatchedMixedLengthsEqualSingleRuns) {
+  const auto dir = testing::testdata_dir() / "models" / GetParam();
+  auto model = SequenceClassifier::load(dir);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const auto rows = testing::read_jsonl(dir / "expected.jsonl");
+  Batch batch;
+  std::vector<std::vector<float>> singles;
+  for (size_t i = 0; i < rows.size(); i += 3) {
+    const auto ids = ints(rows[i]["input_ids"]);
+    const auto types = rows[i].contains("token_type_ids") ? ints(rows[i]["token_type_ids"]) : std::vector<int32_t>{};
+    batch.add(ids, types);
+    Batch one;
+    one.add(ids, types);
+    singles.push_back(*(*model)->forward(one));
+  }
+  auto logits = (*model)->forward(batch);
+  ASSERT_TRUE(logits.ok()) << logits.error().message;
+  const size_t C = (*model)->config().num_labels();
+  for (size_t b = 0; b < singles.size(); ++b) {
+    for (size_t c = 0; c < C; ++c) EXPECT_NEAR((*logits)[b * C + c], singles[b][c], 1e-5);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Golden, ModelGoldenTest, ::testing::ValuesIn(golden_models()),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+TEST(ModelTest, RejectsIdsOutsideTheVocabularyAndOverlongInputs) {
+  auto model = SequenceClassifier::load(testing::testdata_dir() / "models" / "distilbert-sst2-tiny");
+  ASSERT_TRUE(model.ok());
+  Batch bad_id;
+  bad_id.add(std::vector<int32_t>{101, 999999, 102});
+  auto r = (*model)->forward(bad_id);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message.find("999999"), std::string::npos);
+  Batch too_long;
+  too_long.add(std::vector<int32_t>(513, 1000));
+  r = (*model)->forward(too_long);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("513"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace verdict::model

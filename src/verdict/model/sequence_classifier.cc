@@ -1,0 +1,179 @@
+#include "verdict/model/sequence_classifier.h"
+
+#include <algorithm>
+
+#include "verdict/kernels/layer_norm.h"
+
+namespace verdict::model {
+namespace {
+
+kernels::PostOp ffn_post_op(Activation act) {
+  switch (act) {
+    case Activation::kGelu: return kernels::PostOp::kGeluErf;
+    case Activation::kGeluTanh: return kernels::PostOp::kGeluTanh;
+    case Activation::kRelu: return kernels::PostOp::kRelu;
+  }
+  return kernels::PostOp::kGeluErf;
+}
+
+kernels::Linear make_linear(const LinearWeights& w, size_t out, size_t in,
+                            kernels::PostOp op = kernels::PostOp::kNone, bool accumulate = false) {
+  return kernels::Linear(w.weight, w.bias, out, in, op, accumulate);
+}
+
+template <class T>
+T* grow(std::vector<T>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::load(const std::filesystem::path& dir) {
+  auto config = load_config(dir);
+  if (!config.ok()) return config.error();
+  const auto path = dir / "model.safetensors";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    std::string hint;
+    if (std::filesystem::exists(dir / "pytorch_model.bin", ec)) {
+      hint = " (the folder has pytorch_model.bin, which Verdict does not read yet: convert it to "
+             "model.safetensors)";
+    }
+    return make_error(ErrorCode::kNotFound, path.string() + ": no such file" + hint);
+  }
+  auto store = WeightStore::load(path, *config);
+  if (!store.ok()) return store.error();
+  return create(std::move(*config), std::move(*store));
+}
+
+Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::create(
+    ModelConfig config, std::unique_ptr<WeightStore> weights) {
+  return std::unique_ptr<SequenceClassifier>(new SequenceClassifier(std::move(config), std::move(weights)));
+}
+
+SequenceClassifier::SequenceClassifier(ModelConfig config, std::unique_ptr<WeightStore> store)
+    : config_(std::move(config)),
+      store_(std::move(store)),
+      attention_(config_.num_heads, config_.head_dim()),
+      pre_head_(make_linear(store_->weights().pre_head, config_.hidden_size, config_.hidden_size,
+                            config_.architecture == Architecture::kDistilBert ? kernels::PostOp::kRelu
+                                                                              : kernels::PostOp::kTanh)),
+      classifier_(make_linear(store_->weights().classifier, config_.num_labels(), config_.hidden_size)) {
+  const size_t D = config_.hidden_size, F = config_.intermediate_size;
+  for (const auto& w : store_->weights().layers) {
+    layers_.push_back(Layer{
+        make_linear(w.query, D, D),
+        make_linear(w.key, D, D),
+        make_linear(w.value, D, D),
+        make_linear(w.attention_output, D, D, kernels::PostOp::kNone, /*accumulate=*/true),
+        make_linear(w.ffn_in, F, D, ffn_post_op(config_.activation)),
+        make_linear(w.ffn_out, D, F, kernels::PostOp::kNone, /*accumulate=*/true),
+    });
+  }
+}
+
+Status SequenceClassifier::validate(const Batch& batch) const {
+  const auto& cu = batch.cu_seq_lengths;
+  if (cu.empty() || cu.front() != 0 || cu.back() != batch.input_ids.size()) {
+    return make_error(ErrorCode::kInvalidArgument, "batch: cu_seq_lengths does not cover input_ids");
+  }
+  if (!batch.token_type_ids.empty() && batch.token_type_ids.size() != batch.input_ids.size()) {
+    return make_error(ErrorCode::kInvalidArgument, "batch: token_type_ids and input_ids differ in length");
+  }
+  for (size_t b = 0; b + 1 < cu.size(); ++b) {
+    if (cu[b + 1] <= cu[b]) {
+      return make_error(ErrorCode::kInvalidArgument, "batch: sequence " + std::to_string(b) + " is empty");
+    }
+    const size_t len = cu[b + 1] - cu[b];
+    if (len > config_.max_position_embeddings) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "input has " + std::to_string(len) + " tokens; the model accepts at most " +
+                            std::to_string(config_.max_position_embeddings));
+    }
+  }
+  for (int32_t id : batch.input_ids) {
+    if (id < 0 || static_cast<size_t>(id) >= config_.vocab_size) {
+      return make_error(ErrorCode::kInvalidArgument, "token id " + std::to_string(id) +
+                                                         " is outside the vocabulary of " +
+                                                         std::to_string(config_.vocab_size));
+    }
+  }
+  const size_t types = std::max<size_t>(config_.type_vocab_size, 1);
+  for (int32_t t : batch.token_type_ids) {
+    if (t < 0 || static_cast<size_t>(t) >= types) {
+      return make_error(ErrorCode::kInvalidArgument, "token type id " + std::to_string(t) +
+                                                         " is outside [0, " + std::to_string(types) + ")");
+    }
+  }
+  return {};
+}
+
+void SequenceClassifier::embed(const Batch& batch) {
+  const size_t D = config_.hidden_size;
+  const auto& w = store_->weights();
+  float* h = hidden_.data();
+  for (size_t b = 0; b < batch.size(); ++b) {
+    for (uint32_t t = batch.cu_seq_lengths[b]; t < batch.cu_seq_lengths[b + 1]; ++t) {
+      const float* word = w.word_embeddings + static_cast<size_t>(batch.input_ids[t]) * D;
+      const float* pos = w.position_embeddings + (t - batch.cu_seq_lengths[b]) * D;
+      float* out = h + static_cast<size_t>(t) * D;
+      for (size_t i = 0; i < D; ++i) out[i] = word[i] + pos[i];
+      if (w.token_type_embeddings) {
+        const size_t type = batch.token_type_ids.empty() ? 0 : static_cast<size_t>(batch.token_type_ids[t]);
+        const float* tt = w.token_type_embeddings + type * D;
+        for (size_t i = 0; i < D; ++i) out[i] += tt[i];
+      }
+    }
+  }
+  kernels::layer_norm(h, w.embedding_norm.gamma, w.embedding_norm.beta, h, batch.num_tokens(), D,
+                      config_.layer_norm_eps);
+}
+
+Result<std::vector<float>> SequenceClassifier::forward(const Batch& batch) {
+  if (auto st = validate(batch); !st.ok()) return st.error();
+  const size_t T = batch.num_tokens(), B = batch.size();
+  const size_t D = config_.hidden_size, F = config_.intermediate_size;
+  if (B == 0) return std::vector<float>{};
+  size_t max_len = 0;
+  for (size_t b = 0; b < B; ++b) max_len = std::max<size_t>(max_len, batch.seq_len(b));
+
+  float* h = grow(hidden_, T * D);
+  float* qkv = grow(qkv_, T * 3 * D);
+  float* ctx = grow(context_, T * D);
+  float* ffn = grow(ffn_, T * F);
+  float* scores = grow(scores_, attention_.scratch_floats(max_len));
+  const float eps = config_.layer_norm_eps;
+
+  embed(batch);
+  const auto& weights = store_->weights();
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& layer = layers_[l];
+    const auto& w = weights.layers[l];
+    layer.query.forward(h, T, qkv, 3 * D);
+    layer.key.forward(h, T, qkv + D, 3 * D);
+    layer.value.forward(h, T, qkv + 2 * D, 3 * D);
+    for (size_t b = 0; b < B; ++b) {
+      const size_t start = batch.cu_seq_lengths[b];
+      attention_.forward(qkv + start * 3 * D, batch.seq_len(b), ctx + start * D, scores);
+    }
+    layer.attention_output.forward(ctx, T, h);  // h += attention output (residual)
+    kernels::layer_norm(h, w.attention_norm.gamma, w.attention_norm.beta, h, T, D, eps);
+    layer.ffn_in.forward(h, T, ffn);
+    layer.ffn_out.forward(ffn, T, h);  // h += feed-forward output (residual)
+    kernels::layer_norm(h, w.output_norm.gamma, w.output_norm.beta, h, T, D, eps);
+  }
+
+  // The head reads the first token ([CLS]) of every sequence.
+  float* cls = grow(cls_, B * D);
+  float* pooled = grow(pooled_, B * D);
+  for (size_t b = 0; b < B; ++b) {
+    std::copy_n(h + static_cast<size_t>(batch.cu_seq_lengths[b]) * D, D, cls + b * D);
+  }
+  pre_head_.forward(cls, B, pooled);
+  std::vector<float> logits(B * config_.num_labels());
+  classifier_.forward(pooled, B, logits.data());
+  return logits;
+}
+
+}  // namespace verdict::model

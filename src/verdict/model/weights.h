@@ -1,0 +1,66 @@
+// The tensors of a BERT-family classifier, looked up by the names transformers writes and
+// checked against the shapes config.json implies. F32 tensors are used in place from the
+// mapping (zero-copy); F16/BF16 are converted to F32 once at load.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "verdict/common/error.h"
+#include "verdict/model/config.h"
+#include "verdict/model/safetensors.h"
+
+namespace verdict::model {
+
+struct LinearWeights {
+  const float* weight = nullptr;  // [out, in]
+  const float* bias = nullptr;    // [out]
+};
+
+struct LayerNormWeights {
+  const float* gamma = nullptr;
+  const float* beta = nullptr;
+};
+
+struct EncoderLayerWeights {
+  LinearWeights query, key, value, attention_output;
+  LayerNormWeights attention_norm;
+  LinearWeights ffn_in, ffn_out;
+  LayerNormWeights output_norm;
+};
+
+struct ModelWeights {
+  const float* word_embeddings = nullptr;        // [vocab, hidden]
+  const float* position_embeddings = nullptr;    // [max_positions, hidden]
+  const float* token_type_embeddings = nullptr;  // [type_vocab, hidden] or null
+  LayerNormWeights embedding_norm;
+  std::vector<EncoderLayerWeights> layers;
+  LinearWeights pre_head;    // DistilBERT pre_classifier (ReLU) / BERT pooler (tanh)
+  LinearWeights classifier;  // [num_labels, hidden]
+};
+
+// Owns the mapping and converted buffers that ModelWeights points into. Immutable.
+class WeightStore {
+ public:
+  static Result<std::unique_ptr<WeightStore>> load(const std::filesystem::path& safetensors_path,
+                                                   const ModelConfig& config);
+  const ModelWeights& weights() const { return weights_; }
+  size_t parameter_count() const { return parameters_; }
+  std::string stored_dtype() const { return stored_dtype_; }  // "F32", "F16", "BF16" or "mixed"
+
+ private:
+  Result<const float*> tensor(const std::string& name, std::vector<size_t> shape);
+  Result<LinearWeights> linear(const std::string& prefix, size_t out, size_t in);
+  Result<LayerNormWeights> layer_norm(const std::string& prefix, size_t dim);
+
+  SafetensorsFile file_;
+  std::vector<std::unique_ptr<float[]>> owned_;
+  ModelWeights weights_;
+  ModelConfig config_;
+  size_t parameters_ = 0;
+  std::string stored_dtype_;
+};
+
+}  // namespace verdict::model
