@@ -1,0 +1,253 @@
+#include "verdict/tokenizer/bert_tokenizer.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "verdict/common/file_util.h"
+#include "verdict/tokenizer/unicode_util.h"
+
+namespace verdict::tokenizer {
+namespace {
+
+std::optional<Error> check_utf8(std::string_view text, const char* what) {
+  if (text.size() > std::numeric_limits<uint32_t>::max()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(what) + " is " + std::to_string(text.size()) + " bytes, more than 4 GiB");
+  }
+  if (const size_t bad = find_invalid_utf8(text); bad != kValidUtf8) {
+    std::string message = "input is not valid UTF-8 (byte " + std::to_string(bad) + ")";
+    if (std::string_view(what) != "text") message += " in the " + std::string(what);
+    return make_error(ErrorCode::kInvalidArgument, std::move(message));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BertTokenizer>> BertTokenizer::create(BertTokenizerSpec spec) {
+  const auto unk_id = spec.vocab.find(spec.wordpiece.unk_token);
+  if (!unk_id) {
+    return make_error(ErrorCode::kCorruptModel, "the unknown token \"" + spec.wordpiece.unk_token +
+                                                    "\" is not in the WordPiece vocabulary (" +
+                                                    std::to_string(spec.vocab.size()) + " tokens)");
+  }
+  return std::unique_ptr<BertTokenizer>(new BertTokenizer(std::move(spec), *unk_id));
+}
+
+BertTokenizer::BertTokenizer(BertTokenizerSpec spec, int32_t unk_id)
+    : spec_(std::move(spec)),
+      normalizer_(spec_.normalizer ? Normalizer(*spec_.normalizer) : Normalizer()),
+      wordpiece_(&spec_.vocab, spec_.wordpiece, unk_id),
+      added_(spec_.added_tokens, normalizer_),
+      model_max_length_(spec_.model_max_length) {
+  id_limit_ = spec_.vocab.id_limit();
+  for (const AddedToken& token : added_.tokens()) {
+    added_ids_.add(token.content, token.id);
+    id_limit_ = std::max(id_limit_, static_cast<size_t>(token.id) + 1);
+  }
+  pad_id_ = token_to_id(spec_.pad_token).value_or(0);
+}
+
+std::optional<int32_t> BertTokenizer::token_to_id(std::string_view token) const {
+  if (auto id = added_ids_.find(token)) return id;
+  return spec_.vocab.find(token);
+}
+
+std::string BertTokenizer::id_to_token(int32_t id) const {
+  if (const std::string& added = added_ids_.token(id); !added.empty()) return added;
+  return spec_.vocab.token(id);
+}
+
+void BertTokenizer::encode_normalized(const NormalizedString& normalized, uint32_t begin, uint32_t end,
+                                      std::vector<Piece>* out) const {
+  std::vector<WordSpan> words;
+  pre_tokenize(spec_.pre_tokenizer, normalized.text, begin, end, &words);
+  std::vector<SubToken> subs;
+  std::string scratch;
+  const std::string_view text = normalized.text;
+  for (const WordSpan& word : words) {
+    subs.clear();
+    wordpiece_.tokenize(text.substr(word.begin, word.end - word.begin), &subs, &scratch);
+    for (const SubToken& sub : subs) {
+      out->push_back({sub.id, normalized.original_range(word.begin + sub.begin, word.begin + sub.end), false});
+    }
+  }
+}
+
+void BertTokenizer::encode_sequence(std::string_view text, std::vector<Piece>* out) const {
+  std::vector<AddedSplit> splits;
+  added_.split_raw(text, &splits);
+  NormalizedString normalized;
+  std::vector<AddedSplit> normalized_splits;
+  for (const AddedSplit& split : splits) {
+    if (split.token >= 0) {
+      const AddedToken& token = added_.tokens()[static_cast<size_t>(split.token)];
+      out->push_back({token.id, Offset{split.begin, split.end}, token.special});
+      continue;
+    }
+    normalizer_.normalize(text.substr(split.begin, split.end - split.begin), split.begin, &normalized);
+    if (normalized.empty()) continue;
+    const auto size = static_cast<uint32_t>(normalized.text.size());
+    if (!added_.has_normalized_tokens()) {
+      encode_normalized(normalized, 0, size, out);
+      continue;
+    }
+    added_.split_normalized(normalized.text, &normalized_splits);
+    for (const AddedSplit& piece : normalized_splits) {
+      if (piece.token >= 0) {
+        const AddedToken& token = added_.tokens()[static_cast<size_t>(piece.token)];
+        out->push_back({token.id, normalized.original_range(piece.begin, piece.end), token.special});
+      } else {
+        encode_normalized(normalized, piece.begin, piece.end, out);
+      }
+    }
+  }
+}
+
+Result<Encoding> BertTokenizer::encode(std::string_view text, std::optional<std::string_view> pair,
+                                       const EncodeOptions& options) const {
+  if (auto error = check_utf8(text, "text")) return *error;
+  if (pair) {
+    if (auto error = check_utf8(*pair, "text pair")) return *error;
+  }
+  std::vector<Piece> seq[2];
+  encode_sequence(text, &seq[0]);
+  if (pair) encode_sequence(*pair, &seq[1]);
+
+  const bool is_pair = pair.has_value();
+  const size_t added = options.add_special_tokens ? spec_.post_processor.added_tokens(is_pair) : 0;
+  Encoding encoding;
+  encoding.untruncated_length = seq[0].size() + seq[1].size() + added;
+  if (options.truncate) {
+    // Rust subtracts the template's tokens from max_length first (it would underflow below them).
+    const size_t budget = options.max_length > added ? options.max_length - added : 0;
+    const auto [keep_a, keep_b] =
+        truncated_lengths(seq[0].size(), is_pair ? std::optional<size_t>(seq[1].size()) : std::nullopt, budget);
+    seq[0].resize(keep_a);
+    seq[1].resize(keep_b);
+  }
+
+  const size_t total = seq[0].size() + seq[1].size() + added;
+  encoding.ids.reserve(total);
+  encoding.type_ids.reserve(total);
+  encoding.tokens.reserve(total);
+  encoding.offsets.reserve(total);
+  encoding.special.reserve(total);
+  encoding.sequence.reserve(total);
+  const auto& pieces = is_pair ? spec_.post_processor.pair : spec_.post_processor.single;
+  for (const TemplatePiece& piece : pieces) {
+    if (piece.sequence >= 0) {
+      if (piece.sequence > 1 || (piece.sequence == 1 && !is_pair)) continue;
+      for (const Piece& p : seq[piece.sequence]) {
+        encoding.ids.push_back(p.id);
+        encoding.type_ids.push_back(piece.type_id);
+        encoding.tokens.push_back(id_to_token(p.id));
+        encoding.offsets.push_back(p.offset);
+        encoding.special.push_back(p.special ? 1 : 0);
+        encoding.sequence.push_back(static_cast<int8_t>(piece.sequence));
+      }
+    } else if (options.add_special_tokens) {
+      for (size_t i = 0; i < piece.ids.size(); ++i) {
+        encoding.ids.push_back(piece.ids[i]);
+        encoding.type_ids.push_back(piece.type_id);
+        encoding.tokens.push_back(i < piece.tokens.size() ? piece.tokens[i] : id_to_token(piece.ids[i]));
+        encoding.offsets.push_back(Offset{});
+        encoding.special.push_back(1);
+        encoding.sequence.push_back(-1);
+      }
+    }
+  }
+  return encoding;
+}
+
+Result<std::unique_ptr<Tokenizer>> make_bert_tokenizer(std::string_view vocab_text, const BertVocabOptions& options,
+                                                       const std::string& source) {
+  if (const size_t bad = find_invalid_utf8(vocab_text); bad != kValidUtf8) {
+    return make_error(ErrorCode::kCorruptModel, source + ": not valid UTF-8 (byte " + std::to_string(bad) + ")");
+  }
+  BertTokenizerSpec spec;
+  // Python's readlines() in text mode: \n, \r\n and \r end a line; the id is the line number.
+  int32_t id = 0;
+  size_t pos = 0;
+  while (pos < vocab_text.size()) {
+    size_t end = vocab_text.find_first_of("\r\n", pos);
+    if (end == std::string_view::npos) end = vocab_text.size();
+    spec.vocab.add(std::string(vocab_text.substr(pos, end - pos)), id++);
+    if (end < vocab_text.size() && vocab_text[end] == '\r' && end + 1 < vocab_text.size() &&
+        vocab_text[end + 1] == '\n') {
+      ++end;
+    }
+    pos = end + 1;
+  }
+  if (spec.vocab.size() == 0) return make_error(ErrorCode::kCorruptModel, source + ": the vocabulary is empty");
+
+  spec.wordpiece.unk_token = options.unk_token;
+  spec.normalizer = BertNormalizerOptions{true, options.tokenize_chinese_chars, options.strip_accents,
+                                          options.do_lower_case};
+  spec.pre_tokenizer = PreTokenizerKind::kBert;
+  spec.model_max_length = options.model_max_length;
+  spec.pad_token = options.pad_token;
+
+  // transformers adds every special token to the fast tokenizer as a non-normalized added token;
+  // one missing from the vocabulary gets the next free id.
+  auto next_id = static_cast<int32_t>(spec.vocab.id_limit());
+  auto add_token = [&](AddedToken token) {
+    if (token.content.empty()) return;
+    for (const AddedToken& t : spec.added_tokens) {
+      if (t.content == token.content) return;
+    }
+    if (const auto known = spec.vocab.find(token.content)) {
+      token.id = *known;
+    } else if (token.id < 0) {
+      token.id = next_id;
+    }
+    next_id = std::max(next_id, token.id + 1);
+    spec.added_tokens.push_back(std::move(token));
+  };
+  for (const AddedToken& token : options.extra_tokens) {
+    if (token.id >= 0) add_token(token);
+  }
+  for (const std::string* s : {&options.unk_token, &options.sep_token, &options.pad_token, &options.cls_token,
+                               &options.mask_token}) {
+    // A special token given with flags (e.g. {"content": "[MASK]", "lstrip": true}) keeps them.
+    const auto given = std::find_if(options.extra_tokens.begin(), options.extra_tokens.end(),
+                                    [&](const AddedToken& t) { return t.content == *s; });
+    AddedToken token;
+    if (given != options.extra_tokens.end()) token = *given;
+    token.content = *s;
+    token.id = -1;
+    add_token(std::move(token));
+  }
+  for (const AddedToken& token : options.extra_tokens) {
+    if (token.id < 0) add_token(token);
+  }
+
+  auto id_of = [&](const std::string& content) -> std::optional<int32_t> {
+    for (const AddedToken& t : spec.added_tokens) {
+      if (t.content == content) return t.id;
+    }
+    return spec.vocab.find(content);
+  };
+  const auto cls_id = id_of(options.cls_token);
+  const auto sep_id = id_of(options.sep_token);
+  if (!cls_id || !sep_id) {
+    return make_error(ErrorCode::kCorruptModel, source + ": the cls token \"" + options.cls_token +
+                                                    "\" or sep token \"" + options.sep_token + "\" is empty");
+  }
+  spec.post_processor = PostProcessor::bert(options.cls_token, *cls_id, options.sep_token, *sep_id);
+
+  auto tokenizer = BertTokenizer::create(std::move(spec));
+  if (!tokenizer.ok()) {
+    return make_error(tokenizer.error().code, source + ": " + tokenizer.error().message);
+  }
+  return std::unique_ptr<Tokenizer>(std::move(tokenizer).value());
+}
+
+Result<std::unique_ptr<Tokenizer>> load_bert_vocab(const std::filesystem::path& vocab_file,
+                                                   const BertVocabOptions& options) {
+  auto text = read_file(vocab_file);
+  if (!text.ok()) return text.error();
+  return make_bert_tokenizer(*text, options, vocab_file.string());
+}
+
+}  // namespace verdict::tokenizer
