@@ -24,8 +24,8 @@ std::string effective_isa() {
   }
 }
 
-bool set_max_isa(const std::string& name) {
-  static const std::pair<const char*, dnnl::cpu_isa> kIsas[] = {
+namespace {
+constexpr std::pair<const char*, dnnl::cpu_isa> kIsas[] = {
       {"sse41", dnnl::cpu_isa::sse41},
       {"avx", dnnl::cpu_isa::avx},
       {"avx2", dnnl::cpu_isa::avx2},
@@ -35,11 +35,24 @@ bool set_max_isa(const std::string& name) {
       {"avx512_core_bf16", dnnl::cpu_isa::avx512_core_bf16},
       {"avx512_core_amx", dnnl::cpu_isa::avx512_core_amx},
       {"all", dnnl::cpu_isa::all},
-  };
+};
+}  // namespace
+
+Status set_max_isa(const std::string& name) {
+  std::string known;
   for (const auto& [n, isa] : kIsas) {
-    if (name == n) return dnnl::set_max_cpu_isa(isa) == dnnl::status::success;
+    known += known.empty() ? n : std::string(", ") + n;
+    if (name != n) continue;
+    if (dnnl::set_max_cpu_isa(isa) != dnnl::status::success) {
+      return make_error(ErrorCode::kUnavailable, "ISA cap '" + name + "' must be set before any kernel runs");
+    }
+    if (name != "all" && effective_isa() != name) {
+      return make_error(ErrorCode::kUnsupported, "this CPU lacks ISA '" + name + "' (best available: " +
+                                                     effective_isa() + ")");
+    }
+    return {};
   }
-  return false;
+  return make_error(ErrorCode::kInvalidArgument, "unknown ISA '" + name + "'; known: " + known);
 }
 
 namespace {

@@ -4,14 +4,16 @@
 #include <cstddef>
 #include <string>
 
+#include "verdict/common/error.h"
+
 namespace verdict::kernels {
 
 // The ISA oneDNN dispatches to (e.g. "avx2", "avx512_core_bf16"), after any cap set below.
 std::string effective_isa();
 
-// Caps the ISA (VERDICT_ISA / --isa): "sse41", "avx2", "avx512_core", ... Returns false (and
-// changes nothing) when the name is unknown or the cap can no longer be set.
-bool set_max_isa(const std::string& name);
+// Caps the ISA (VERDICT_ISA / --isa): "sse41", "avx2", "avx512_core", ... Fails when the name
+// is unknown, when the CPU lacks that ISA, or when kernels were already created.
+Status set_max_isa(const std::string& name);
 
 // Cores this process may use: the affinity mask, further limited by a cgroup CPU quota
 // (Cloud Run / Kubernetes limits), at least 1.

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "testing/testdata.h"
+#include "verdict/model/random_model.h"
 #include "verdict/model/safetensors.h"
 #include "verdict/model/sequence_classifier.h"
 
@@ -161,6 +162,27 @@ TEST_F(ModelFolderTest, LoadsHalfPrecisionCopiesOfTheSameWeights) {
 TEST_F(ModelFolderTest, ExplainsAFolderWithOnlyPytorchWeights) {
   std::ofstream(dir_ / "pytorch_model.bin") << "x";
   EXPECT_NE(load_error().find("pytorch_model.bin"), std::string::npos) << load_error();
+}
+
+}  // namespace
+}  // namespace verdict::model
+
+namespace verdict::model {
+namespace {
+
+TEST(RandomModelTest, WritesAFolderThatLoadsAndGivesVaryingLogits) {
+  const auto out = testing::make_temp_dir("verdict-random-");
+  const auto config = testing::testdata_dir() / "models" / "bert-3label-tiny" / "config.json";
+  ASSERT_TRUE(write_random_model(config, out, 7, DType::kF32).ok());
+  EXPECT_TRUE(std::filesystem::exists(out / "vocab.txt"));
+  auto m = SequenceClassifier::load(out);
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  Batch batch;
+  batch.add(std::vector<int32_t>{101, 2000, 102});
+  batch.add(std::vector<int32_t>{101, 3000, 4000, 5000, 102});
+  auto logits = (*m)->forward(batch);
+  ASSERT_TRUE(logits.ok());
+  EXPECT_GT(std::fabs((*logits)[0] - (*logits)[3]) + std::fabs((*logits)[1] - (*logits)[4]), 1e-3);
 }
 
 }  // namespace

@@ -99,7 +99,9 @@ Status SequenceClassifier::validate(const Batch& batch) const {
                                                          std::to_string(config_.vocab_size));
     }
   }
-  const size_t types = std::max<size_t>(config_.type_vocab_size, 1);
+  // DistilBERT has no token types: like transformers, it ignores them.
+  if (config_.type_vocab_size == 0) return {};
+  const size_t types = config_.type_vocab_size;
   for (int32_t t : batch.token_type_ids) {
     if (t < 0 || static_cast<size_t>(t) >= types) {
       return make_error(ErrorCode::kInvalidArgument, "token type id " + std::to_string(t) +

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "verdict/model/tensor_names.h"
+
 namespace verdict::model {
 namespace {
 
@@ -9,28 +11,6 @@ std::string shape_string(const std::vector<size_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
-}
-
-// Where each architecture keeps its tensors; everything else is shared code.
-struct Naming {
-  std::string base;       // "distilbert." / "bert."
-  std::string embeddings; // base + "embeddings."
-  std::string layer;      // base + "transformer.layer." / "encoder.layer."
-  const char* query; const char* key; const char* value; const char* attention_output;
-  const char* attention_norm; const char* ffn_in; const char* ffn_out; const char* output_norm;
-  const char* pre_head;
-};
-
-Naming naming_for(Architecture arch) {
-  if (arch == Architecture::kDistilBert) {
-    return {"distilbert.", "distilbert.embeddings.", "distilbert.transformer.layer.",
-            "attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin",
-            "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm", "pre_classifier"};
-  }
-  return {"bert.", "bert.embeddings.", "bert.encoder.layer.",
-          "attention.self.query", "attention.self.key", "attention.self.value",
-          "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
-          "output.dense", "output.LayerNorm", "bert.pooler.dense"};
 }
 
 }  // namespace
@@ -114,7 +94,7 @@ Result<std::unique_ptr<WeightStore>> WeightStore::load(const std::filesystem::pa
   auto store = std::unique_ptr<WeightStore>(new WeightStore());
   store->file_ = std::move(*file);
   store->config_ = config;
-  const Naming n = naming_for(config.architecture);
+  const TensorNames& n = tensor_names(config.architecture);
   const size_t D = config.hidden_size, F = config.intermediate_size;
   ModelWeights& w = store->weights_;
 
@@ -147,7 +127,7 @@ Result<std::unique_ptr<WeightStore>> WeightStore::load(const std::filesystem::pa
     VERDICT_TAKE(l.output_norm, store->layer_norm(p + n.output_norm, D));
   }
   VERDICT_TAKE(w.pre_head, store->linear(n.pre_head, D, D));
-  VERDICT_TAKE(w.classifier, store->linear("classifier", config.num_labels(), D));
+  VERDICT_TAKE(w.classifier, store->linear(n.classifier, config.num_labels(), D));
 #undef VERDICT_TAKE
   return store;
 }

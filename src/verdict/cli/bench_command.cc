@@ -1,0 +1,130 @@
+// In-process benchmark: latency of one sequence at fixed lengths, and throughput on batches of
+// mixed-length sequences. Synthetic ids (the timing does not depend on which ids).
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "verdict/cli/commands.h"
+#include "verdict/kernels/cpu.h"
+#include "verdict/runtime/pipeline.h"
+
+namespace verdict::cli {
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  std::vector<size_t> lengths{8, 32, 128, 512};
+  size_t runs = 200;
+  size_t warmup = 20;
+  size_t mixed_sequences = 512;
+  size_t batch_size = 32;
+  size_t min_len = 10, max_len = 120;
+  std::string json_out;
+};
+
+using Clock = std::chrono::steady_clock;
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
+  return v[i];
+}
+
+std::vector<int32_t> random_ids(std::mt19937& rng, size_t len, size_t vocab) {
+  std::uniform_int_distribution<int32_t> dist(static_cast<int32_t>(std::min<size_t>(1000, vocab / 2)),
+                                              static_cast<int32_t>(vocab - 1));
+  std::vector<int32_t> ids(len);
+  for (auto& id : ids) id = dist(rng);
+  return ids;
+}
+
+int run_bench(const BenchArgs& a) {
+  auto pipeline = runtime::Pipeline::load(a.model);
+  if (!pipeline.ok()) return fail(pipeline.error().message);
+  auto& model = (*pipeline)->model();
+  const auto& c = model.config();
+  std::mt19937 rng(42);
+  nlohmann::json report = {{"model", a.model},
+                           {"threads", kernels::num_threads()},
+                           {"isa", kernels::effective_isa()},
+                           {"dtype", "fp32"}};
+  std::cout << "model " << a.model << "  threads " << kernels::num_threads() << "  isa "
+            << kernels::effective_isa() << "  dtype fp32\n";
+  std::cout << std::fixed << std::setprecision(3);
+  std::cout << "batch 1 latency (ms): tokens   median      p90      p99\n";
+  for (size_t len : a.lengths) {
+    len = std::min(len, c.max_position_embeddings);
+    model::Batch batch;
+    batch.add(random_ids(rng, len, c.vocab_size));
+    std::vector<double> ms;
+    for (size_t i = 0; i < a.warmup + a.runs; ++i) {
+      const auto t0 = Clock::now();
+      auto logits = model.forward(batch);
+      const auto t1 = Clock::now();
+      if (!logits.ok()) return fail(logits.error().message);
+      if (i >= a.warmup) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    const double p50 = percentile(ms, 0.5), p90 = percentile(ms, 0.9), p99 = percentile(ms, 0.99);
+    std::cout << "                      " << std::setw(6) << len << " " << std::setw(8) << p50 << " "
+              << std::setw(8) << p90 << " " << std::setw(8) << p99 << "\n";
+    report["latency"].push_back({{"tokens", len}, {"runs", a.runs}, {"median_ms", p50}, {"p90_ms", p90}, {"p99_ms", p99}});
+  }
+
+  // Throughput: mixed lengths, unpadded batches of batch_size sequences.
+  std::uniform_int_distribution<size_t> len_dist(a.min_len, std::min(a.max_len, c.max_position_embeddings));
+  std::vector<model::Batch> batches;
+  size_t total_tokens = 0;
+  for (size_t s = 0; s < a.mixed_sequences; ++s) {
+    if (s % a.batch_size == 0) batches.emplace_back();
+    const size_t len = len_dist(rng);
+    batches.back().add(random_ids(rng, len, c.vocab_size));
+    total_tokens += len;
+  }
+  if (auto warm = model.forward(batches.front()); !warm.ok()) return fail(warm.error().message);
+  std::vector<double> rates;
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto t0 = Clock::now();
+    for (const auto& b : batches) {
+      if (auto logits = model.forward(b); !logits.ok()) return fail(logits.error().message);
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    rates.push_back(static_cast<double>(a.mixed_sequences) / secs);
+  }
+  const double rate = percentile(rates, 0.5);
+  std::cout << std::setprecision(1) << "throughput: " << a.mixed_sequences << " sequences of "
+            << a.min_len << "-" << a.max_len << " tokens (mean "
+            << static_cast<double>(total_tokens) / static_cast<double>(a.mixed_sequences) << "), batches of "
+            << a.batch_size << ", unpadded: " << rate << " sequences/s (median of 3)\n";
+  report["throughput"] = {{"sequences", a.mixed_sequences}, {"batch_size", a.batch_size},
+                          {"min_tokens", a.min_len},       {"max_tokens", a.max_len},
+                          {"total_tokens", total_tokens},  {"sequences_per_second", rate}};
+  if (!a.json_out.empty()) {
+    std::ofstream(a.json_out) << report.dump(2) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, Action& action) {
+  auto args = std::make_shared<BenchArgs>();
+  auto* cmd = app.add_subcommand("bench", "Measure in-process latency and throughput of a model");
+  cmd->add_option("--model", args->model, "Model folder")->required()->envname("MODEL");
+  cmd->add_option("--lengths", args->lengths, "Token counts for the batch-1 latency runs")->delimiter(',');
+  cmd->add_option("--runs", args->runs, "Timed runs per length (after warm-up)")->check(CLI::Range(1, 1000000));
+  cmd->add_option("--warmup", args->warmup, "Untimed runs per length");
+  cmd->add_option("--mixed-sequences", args->mixed_sequences, "Sequences in the throughput run")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--batch-size", args->batch_size, "Sequences per batch in the throughput run")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--min-tokens", args->min_len, "Shortest sequence in the throughput run")->check(CLI::Range(1, 100000));
+  cmd->add_option("--max-tokens", args->max_len, "Longest sequence in the throughput run")->check(CLI::Range(1, 100000));
+  cmd->add_option("--json", args->json_out, "Also write the results as JSON to this file");
+  cmd->callback([&action, args] { action = [args] { return run_bench(*args); }; });
+}
+
+}  // namespace verdict::cli

@@ -1,0 +1,23 @@
+// Subcommands of the `verdict` binary. Each registers its options on the app and sets the
+// action that runs when it was chosen; the action returns the process exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace verdict::cli {
+
+using Action = std::function<int()>;
+
+void add_classify_command(CLI::App& app, Action& action);
+void add_tokenize_command(CLI::App& app, Action& action);
+void add_info_command(CLI::App& app, Action& action);
+void add_bench_command(CLI::App& app, Action& action);
+void add_dev_command(CLI::App& app, Action& action);
+
+// Prints "verdict: <message>" on stderr and returns the exit code for errors (1).
+int fail(const std::string& message);
+
+}  // namespace verdict::cli

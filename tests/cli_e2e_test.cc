@@ -1,0 +1,185 @@
+// The real `verdict` binary: every golden model's expected.jsonl reproduced through
+// `verdict classify`, tokenizer output, and startup errors as one precise line.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "testing/process.h"
+#include "testing/testdata.h"
+
+namespace verdict {
+namespace {
+
+using testing::run_process;
+using testing::verdict_binary;
+
+std::vector<std::string> lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::vector<std::string> served_models() {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(testing::testdata_dir() / "models")) {
+    if (!std::filesystem::exists(e.path() / "model.safetensors")) continue;
+    std::ifstream config(e.path() / "config.json");
+    const auto j = nlohmann::json::parse(config);
+    const auto type = j.value("model_type", "");
+    if (type == "bert" || type == "distilbert") names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class ClassifyGoldenTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ClassifyGoldenTest, ReproducesEveryExpectedLine) {
+  const auto dir = testing::testdata_dir() / "models" / GetParam();
+  const auto rows = testing::read_jsonl(dir / "expected.jsonl");
+  std::string input;
+  for (const auto& row : rows) {
+    nlohmann::json in = {{"text", row["text"]}};
+    if (row.contains("text_pair")) in["text_pair"] = row["text_pair"];
+    input += in.dump() + "\n";
+  }
+  for (bool all : {false, true}) {
+    std::vector<std::string> argv = {verdict_binary(), "classify", "--model", dir.string(), "--jsonl"};
+    if (all) argv.push_back("--all-scores");
+    const auto r = run_process(argv, input);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto out = lines(r.out);
+    ASSERT_EQ(out.size(), rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto got = nlohmann::json::parse(out[i]);
+      if (!all) {
+        EXPECT_EQ(got["label"], rows[i]["label"]) << rows[i]["text"];
+        EXPECT_NEAR(got["score"].get<double>(), rows[i]["score"].get<double>(), 1e-4) << rows[i]["text"];
+        continue;
+      }
+      ASSERT_EQ(got.size(), rows[i]["all_scores"].size());
+      for (size_t k = 0; k < got.size(); ++k) {
+        EXPECT_EQ(got[k]["label"], rows[i]["all_scores"][k]["label"]) << rows[i]["text"];
+        EXPECT_NEAR(got[k]["score"].get<double>(), rows[i]["all_scores"][k]["score"].get<double>(), 1e-4);
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Golden, ClassifyGoldenTest, ::testing::ValuesIn(served_models()),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+const std::string kTiny = "distilbert-sst2-tiny";
+
+TEST(ClassifyCliTest, ReadsArgumentsAndPlainStdinLinesInOrder) {
+  const auto dir = (testing::testdata_dir() / "models" / kTiny).string();
+  const auto args = run_process({verdict_binary(), "classify", "--model", dir, "that was great", "Director tried too much."});
+  ASSERT_EQ(args.exit_code, 0) << args.err;
+  const auto stdin_run = run_process({verdict_binary(), "classify", "--model", dir}, "that was great\r\nDirector tried too much.\n");
+  ASSERT_EQ(stdin_run.exit_code, 0) << stdin_run.err;
+  EXPECT_EQ(args.out, stdin_run.out);
+  EXPECT_EQ(lines(args.out).size(), 2u);
+  EXPECT_TRUE(args.err.empty()) << "stdout carries only results, stderr stays quiet: " << args.err;
+}
+
+TEST(ClassifyCliTest, FunctionToApplyNoneReturnsLogits) {
+  const auto dir = testing::testdata_dir() / "models" / kTiny;
+  const auto rows = testing::read_jsonl(dir / "expected.jsonl");
+  const auto r = run_process({verdict_binary(), "classify", "--model", dir.string(), "--function-to-apply", "none",
+                              "--all-scores", rows[0]["text"].get<std::string>()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto got = nlohmann::json::parse(r.out);
+  const auto logits = rows[0]["logits"].get<std::vector<double>>();
+  EXPECT_NEAR(got[0]["score"].get<double>(), std::max(logits[0], logits[1]), 1e-4);
+}
+
+TEST(ClassifyCliTest, RejectsBadInputWithOneLineAndNonZeroExit) {
+  const auto dir = (testing::testdata_dir() / "models" / kTiny).string();
+  struct Case { std::vector<std::string> extra; std::string stdin_data; std::string message; };
+  const std::vector<Case> cases = {
+      {{"--jsonl"}, "\"ok\"\n{\"txt\": 1}\n", "stdin line 2: expected a JSON string or an object"},
+      {{"--jsonl"}, "not json\n", "stdin line 1: not valid JSON"},
+      {{}, "fine\n\xff\xfe\n", "input 2: input is not valid UTF-8"},
+      {{"--no-truncate"}, std::string(3000, 'a') + std::string(" b") + [] { std::string s; for (int i = 0; i < 600; ++i) s += " word"; return s; }() + "\n",
+       "more than the model's maximum of 512"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {verdict_binary(), "classify", "--model", dir};
+    argv.insert(argv.end(), c.extra.begin(), c.extra.end());
+    const auto r = run_process(argv, c.stdin_data);
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_EQ(lines(r.err).size(), 1u) << r.err;
+  }
+}
+
+TEST(CliStartupTest, BrokenModelFoldersFailWithOnePreciseLine) {
+  const auto dir = testing::make_temp_dir("verdict-broken-");
+  const auto tiny = testing::testdata_dir() / "models" / kTiny;
+  auto r = run_process({verdict_binary(), "classify", "--model", (dir / "nope").string(), "x"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("model folder not found"), std::string::npos) << r.err;
+
+  std::ofstream(dir / "config.json") << R"({"model_type": "gpt2"})";
+  r = run_process({verdict_binary(), "info", "--model", dir.string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("config.json: model_type 'gpt2' is not supported; supported: distilbert, bert"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(lines(r.err).size(), 1u) << r.err;
+
+  std::filesystem::copy_file(tiny / "config.json", dir / "config.json", std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(dir / "model.safetensors") << "garbage!garbage!";
+  r = run_process({verdict_binary(), "classify", "--model", dir.string(), "x"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("model.safetensors: header length"), std::string::npos) << r.err;
+}
+
+TEST(TokenizeCliTest, NeedsOnlyTokenizerFilesAndPrintsIdsTokensOffsets) {
+  const auto dir = testing::make_temp_dir("verdict-tok-");
+  const auto tiny = testing::testdata_dir() / "models" / kTiny;
+  for (const char* f : {"vocab.txt", "tokenizer_config.json"}) std::filesystem::copy_file(tiny / f, dir / f);
+  const auto r = run_process({verdict_binary(), "tokenize", "--model", dir.string(), "Héllo, wörld!"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "{\"input_ids\":[101,7592,1010,2088,999,102],\"tokens\":[\"[CLS]\",\"hello\",\",\",\"world\",\"!\",\"[SEP]\"],"
+            "\"offsets\":[[0,0],[0,6],[6,7],[8,14],[14,15],[0,0]]}\n");
+}
+
+TEST(TokenizeCliTest, MatchesTheGoldenTokenizerIdsForPairsToo) {
+  const auto tiny = testing::testdata_dir() / "models" / kTiny;
+  const auto rows = testing::read_jsonl(testing::testdata_dir() / "tokenizer" / "bert_uncased.jsonl");
+  std::string input;
+  std::vector<nlohmann::json> picked;
+  for (size_t i = 0; i < rows.size(); i += 7) {
+    nlohmann::json in = {{"text", rows[i]["text"]}};
+    if (rows[i].contains("text_pair")) in["text_pair"] = rows[i]["text_pair"];
+    input += in.dump() + "\n";
+    picked.push_back(rows[i]);
+  }
+  const auto r = run_process({verdict_binary(), "tokenize", "--model", tiny.string(), "--jsonl"}, input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto out = lines(r.out);
+  ASSERT_EQ(out.size(), picked.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(nlohmann::json::parse(out[i])["input_ids"], picked[i]["input_ids"]) << picked[i]["text"];
+  }
+}
+
+TEST(InfoCliTest, DescribesArchitectureLabelsAndParameters) {
+  const auto r = run_process({verdict_binary(), "info", "--json", "--model",
+                              (testing::testdata_dir() / "models" / kTiny).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["architecture"], "DistilBertForSequenceClassification");
+  EXPECT_EQ(j["parameters"], 2090562);  // testdata summary.json
+  EXPECT_EQ(j["labels"], nlohmann::json::array({"NEGATIVE", "POSITIVE"}));
+}
+
+}  // namespace
+}  // namespace verdict
