@@ -1,0 +1,174 @@
+#include "verdict/runtime/batcher.h"
+
+#include <algorithm>
+
+namespace verdict::runtime {
+
+struct Batcher::Request {
+  std::vector<tokenizer::Encoding> encodings;
+  Callback done;
+  std::shared_ptr<const std::atomic<bool>> cancelled;
+  Clock::time_point deadline;
+  Clock::time_point enqueued;
+  std::vector<std::vector<float>> logits;
+  size_t remaining = 0;        // inputs not yet computed (compute thread only)
+  bool failed = false;         // answered early (error); later entries are skipped
+  double inference_ms = 0;
+  double queue_ms = -1;        // until the first of its batches starts
+};
+
+Batcher::Batcher(model::SequenceClassifier& model, BatcherConfig config, BatchObserver* observer)
+    : model_(model), config_(config), observer_(observer) {
+  thread_ = std::thread([this] { run(); });
+}
+
+Batcher::~Batcher() {
+  {
+    std::lock_guard lock(mu_);
+    accepting_ = false;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void Batcher::submit(std::vector<tokenizer::Encoding> encodings, Callback done,
+                     std::shared_ptr<const std::atomic<bool>> cancelled, Clock::time_point deadline) {
+  auto request = std::make_shared<Request>();
+  request->encodings = std::move(encodings);
+  request->done = std::move(done);
+  request->cancelled = std::move(cancelled);
+  request->deadline = deadline;
+  request->enqueued = Clock::now();
+  request->remaining = request->encodings.size();
+  request->logits.resize(request->encodings.size());
+
+  Error refusal;
+  {
+    std::lock_guard lock(mu_);
+    if (!accepting_) {
+      refusal = make_error(ErrorCode::kUnavailable, "the server is shutting down");
+    } else if (in_flight_.load() >= config_.max_concurrent_requests) {
+      refusal = make_error(ErrorCode::kOverloaded,
+                           "model is overloaded: " + std::to_string(config_.max_concurrent_requests) +
+                               " requests are in flight (--max-concurrent-requests)");
+    } else {
+      in_flight_.fetch_add(1);
+      if (request->encodings.empty()) {
+        // Nothing to compute: answer on the caller's thread.
+      } else {
+        for (size_t i = 0; i < request->encodings.size(); ++i) queue_.push_back({request, i});
+        if (observer_) observer_->on_queue_size(queue_.size());
+        cv_.notify_one();
+        return;
+      }
+    }
+  }
+  if (refusal.message.empty()) {
+    finish(request);
+    return;
+  }
+  request->done(RequestOutcome{refusal, {}});
+}
+
+void Batcher::finish(const std::shared_ptr<Request>& r) {
+  RequestTimings t;
+  t.queue_ms = std::max(0.0, r->queue_ms);
+  t.inference_ms = r->inference_ms;
+  for (const auto& e : r->encodings) t.tokens += e.ids.size();
+  answer(*r, RequestOutcome{std::move(r->logits), t});
+}
+
+void Batcher::answer(Request& r, RequestOutcome outcome) {
+  auto done = std::move(r.done);
+  done(std::move(outcome));
+  {
+    std::lock_guard lock(mu_);
+    in_flight_.fetch_sub(1);
+  }
+  idle_cv_.notify_all();
+}
+
+void Batcher::shutdown() {
+  std::lock_guard lock(mu_);
+  accepting_ = false;
+}
+
+bool Batcher::wait_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return idle_cv_.wait_for(lock, timeout, [&] { return in_flight_.load() == 0; });
+}
+
+size_t Batcher::queued_sequences() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+void Batcher::run() {
+  model::Batch batch;
+  std::vector<Entry> members;
+  for (;;) {
+    members.clear();
+    batch.clear();
+    std::vector<std::pair<std::shared_ptr<Request>, Error>> dropped;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      const auto now = Clock::now();
+      while (!queue_.empty()) {
+        Entry& e = queue_.front();
+        Request& r = *e.request;
+        // Drop work nobody waits for any more, before it costs a forward pass.
+        if (!r.failed && r.cancelled && r.cancelled->load()) {
+          r.failed = true;
+          dropped.emplace_back(e.request, make_error(ErrorCode::kUnavailable, "the client went away"));
+        } else if (!r.failed && now > r.deadline) {
+          r.failed = true;
+          dropped.emplace_back(e.request, make_error(ErrorCode::kDeadlineExceeded,
+                                                     "the request waited past its deadline"));
+        }
+        if (r.failed) {
+          queue_.pop_front();
+          continue;
+        }
+        const size_t len = r.encodings[e.index].ids.size();
+        const bool budget_full = !members.empty() && batch.num_tokens() + len > config_.max_batch_tokens;
+        const bool count_full = config_.max_batch_requests && members.size() >= config_.max_batch_requests;
+        if (budget_full || count_full) break;
+        batch.add(r.encodings[e.index].ids, r.encodings[e.index].type_ids);
+        members.push_back(std::move(e));
+        queue_.pop_front();
+      }
+      if (observer_) observer_->on_queue_size(queue_.size());
+    }
+    // Their other entries still queued are skipped (failed): each is answered once.
+    for (auto& [request, error] : dropped) answer(*request, RequestOutcome{error, {}});
+    if (members.empty()) continue;
+
+    const auto start = Clock::now();
+    for (auto& m : members) {
+      if (m.request->queue_ms < 0) {
+        m.request->queue_ms = std::chrono::duration<double, std::milli>(start - m.request->enqueued).count();
+      }
+    }
+    auto logits = model_.forward(batch);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (observer_) observer_->on_batch(members.size(), batch.num_tokens(), ms);
+    const size_t C = model_.config().num_labels();
+    for (size_t b = 0; b < members.size(); ++b) {
+      auto& request = members[b].request;
+      if (request->failed) continue;
+      request->inference_ms += ms;
+      if (!logits.ok()) {
+        request->failed = true;
+        answer(*request, RequestOutcome{logits.error(), {}});
+        continue;
+      }
+      request->logits[members[b].index].assign(logits->begin() + b * C, logits->begin() + (b + 1) * C);
+      if (--request->remaining == 0) finish(request);
+    }
+  }
+}
+
+}  // namespace verdict::runtime

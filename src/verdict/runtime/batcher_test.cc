@@ -1,0 +1,109 @@
+#include "verdict/runtime/batcher.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "testing/testdata.h"
+#include "verdict/runtime/pipeline.h"
+
+namespace verdict::runtime {
+namespace {
+
+class BatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto p = Pipeline::load(testing::testdata_dir() / "models" / "bert-3label-tiny");
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    pipeline_ = std::move(*p);
+    const auto rows = testing::read_jsonl(testing::testdata_dir() / "models" / "bert-3label-tiny" / "expected.jsonl");
+    for (const auto& row : rows) {
+      TextInput in{row["text"].get<std::string>(), std::nullopt};
+      if (row.contains("text_pair")) in.text_pair = row["text_pair"].get<std::string>();
+      inputs_.push_back(in);
+    }
+    auto enc = pipeline_->encode(inputs_, true);
+    ASSERT_TRUE(enc.ok());
+    encodings_ = std::move(*enc);
+    auto logits = pipeline_->logits(encodings_, 1);  // one sequence per forward pass
+    ASSERT_TRUE(logits.ok());
+    single_ = std::move(*logits);
+  }
+  std::unique_ptr<Pipeline> pipeline_;
+  std::vector<TextInput> inputs_;
+  std::vector<tokenizer::Encoding> encodings_;
+  std::vector<std::vector<float>> single_;
+};
+
+TEST_F(BatcherTest, ConcurrentRequestsOfMixedLengthsGetTheirSingleRunLogits) {
+  BatcherConfig config;
+  config.max_batch_tokens = 300;  // several batches, each mixing requests
+  Batcher batcher(pipeline_->model(), config);
+  std::vector<std::promise<RequestOutcome>> promises(encodings_.size() / 2);
+  for (size_t r = 0; r < promises.size(); ++r) {
+    // Each request carries two inputs: batching must keep their order.
+    batcher.submit({encodings_[2 * r], encodings_[2 * r + 1]},
+                   [&promises, r](RequestOutcome o) { promises[r].set_value(std::move(o)); });
+  }
+  for (size_t r = 0; r < promises.size(); ++r) {
+    auto outcome = promises[r].get_future().get();
+    ASSERT_TRUE(outcome.logits.ok()) << outcome.logits.error().message;
+    ASSERT_EQ(outcome.logits->size(), 2u);
+    for (size_t k = 0; k < 2; ++k) {
+      for (size_t c = 0; c < single_[2 * r + k].size(); ++c) {
+        EXPECT_NEAR((*outcome.logits)[k][c], single_[2 * r + k][c], 1e-5);
+      }
+    }
+    EXPECT_GT(outcome.timings.tokens, 0u);
+  }
+  EXPECT_TRUE(batcher.wait_idle(std::chrono::seconds(5)));
+  EXPECT_EQ(batcher.in_flight(), 0u);
+}
+
+TEST_F(BatcherTest, RefusesBeyondMaxConcurrentRequestsAtOnce) {
+  BatcherConfig config;
+  config.max_concurrent_requests = 1;
+  Batcher batcher(pipeline_->model(), config);
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  std::promise<RequestOutcome> first, second;
+  // The first request's callback blocks the compute thread, so it stays in flight.
+  batcher.submit({encodings_[0]}, [&](RequestOutcome o) { first.set_value(std::move(o)); gate.wait(); });
+  batcher.submit({encodings_[1]}, [&](RequestOutcome o) { second.set_value(std::move(o)); });
+  auto refused = second.get_future().get();
+  ASSERT_FALSE(refused.logits.ok());
+  EXPECT_EQ(refused.logits.error().code, ErrorCode::kOverloaded);
+  release.set_value();
+  EXPECT_TRUE(first.get_future().get().logits.ok());
+}
+
+TEST_F(BatcherTest, DropsRequestsWhoseClientLeftOrDeadlinePassedBeforeCompute) {
+  Batcher batcher(pipeline_->model(), BatcherConfig{});
+  auto gone = std::make_shared<std::atomic<bool>>(true);
+  std::promise<RequestOutcome> a, b;
+  batcher.submit({encodings_[0]}, [&](RequestOutcome o) { a.set_value(std::move(o)); }, gone);
+  batcher.submit({encodings_[1]}, [&](RequestOutcome o) { b.set_value(std::move(o)); }, nullptr,
+                 Batcher::Clock::now() - std::chrono::seconds(1));
+  auto oa = a.get_future().get();
+  auto ob = b.get_future().get();
+  ASSERT_FALSE(oa.logits.ok());
+  EXPECT_EQ(oa.logits.error().code, ErrorCode::kUnavailable);
+  ASSERT_FALSE(ob.logits.ok());
+  EXPECT_EQ(ob.logits.error().code, ErrorCode::kDeadlineExceeded);
+}
+
+TEST_F(BatcherTest, FinishesQueuedWorkAfterShutdownButAdmitsNoMore) {
+  Batcher batcher(pipeline_->model(), BatcherConfig{});
+  std::promise<RequestOutcome> a, b;
+  batcher.submit({encodings_[0], encodings_[1]}, [&](RequestOutcome o) { a.set_value(std::move(o)); });
+  batcher.shutdown();
+  batcher.submit({encodings_[2]}, [&](RequestOutcome o) { b.set_value(std::move(o)); });
+  EXPECT_TRUE(a.get_future().get().logits.ok());
+  auto refused = b.get_future().get();
+  ASSERT_FALSE(refused.logits.ok());
+  EXPECT_EQ(refused.logits.error().code, ErrorCode::kUnavailable);
+  EXPECT_TRUE(batcher.wait_idle(std::chrono::seconds(5)));
+}
+
+}  // namespace
+}  // namespace verdict::runtime
