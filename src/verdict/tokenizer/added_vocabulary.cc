@@ -106,7 +106,8 @@ AddedVocabulary::AddedVocabulary(std::vector<AddedToken> tokens, const Normalize
   }
 }
 
-void AddedVocabulary::split(const Matcher& matcher, std::string_view text, std::vector<AddedSplit>* out) const {
+void AddedVocabulary::split(const Matcher& matcher, std::string_view text,
+                            std::vector<AddedSplit>* out) const {
   out->clear();
   const size_t n = text.size();
   size_t start_offset = 0;  // end of the last split emitted
@@ -119,7 +120,7 @@ void AddedVocabulary::split(const Matcher& matcher, std::string_view text, std::
       continue;
     }
     size_t start = pos;
-    pos = stop;  // matches never overlap, even when one is discarded below
+    pos = stop;                          // matches never overlap, even when one is discarded below
     if (start < start_offset) continue;  // inside whitespace an rstrip token already took
     const AddedToken& token = tokens_[static_cast<size_t>(index)];
     if (token.single_word) {
@@ -129,7 +130,8 @@ void AddedVocabulary::split(const Matcher& matcher, std::string_view text, std::
     }
     if (token.lstrip) start = std::max(trailing_space_start(text, start), start_offset);
     if (token.rstrip) stop = leading_space_end(text, stop);
-    if (start_offset < start) out->push_back({static_cast<uint32_t>(start_offset), static_cast<uint32_t>(start), -1});
+    if (start_offset < start)
+      out->push_back({static_cast<uint32_t>(start_offset), static_cast<uint32_t>(start), -1});
     out->push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(stop), index});
     start_offset = stop;
   }

@@ -69,7 +69,8 @@ void BertTokenizer::encode_normalized(const NormalizedString& normalized, uint32
     subs.clear();
     wordpiece_.tokenize(text.substr(word.begin, word.end - word.begin), &subs, &scratch);
     for (const SubToken& sub : subs) {
-      out->push_back({sub.id, normalized.original_range(word.begin + sub.begin, word.begin + sub.end), false});
+      out->push_back(
+          {sub.id, normalized.original_range(word.begin + sub.begin, word.begin + sub.end), false});
     }
   }
 }
@@ -121,8 +122,8 @@ Result<Encoding> BertTokenizer::encode(std::string_view text, std::optional<std:
   if (options.truncate) {
     // Rust subtracts the template's tokens from max_length first (it would underflow below them).
     const size_t budget = options.max_length > added ? options.max_length - added : 0;
-    const auto [keep_a, keep_b] =
-        truncated_lengths(seq[0].size(), is_pair ? std::optional<size_t>(seq[1].size()) : std::nullopt, budget);
+    const auto [keep_a, keep_b] = truncated_lengths(
+        seq[0].size(), is_pair ? std::optional<size_t>(seq[1].size()) : std::nullopt, budget);
     seq[0].resize(keep_a);
     seq[1].resize(keep_b);
   }
@@ -160,10 +161,12 @@ Result<Encoding> BertTokenizer::encode(std::string_view text, std::optional<std:
   return encoding;
 }
 
-Result<std::unique_ptr<Tokenizer>> make_bert_tokenizer(std::string_view vocab_text, const BertVocabOptions& options,
+Result<std::unique_ptr<Tokenizer>> make_bert_tokenizer(std::string_view vocab_text,
+                                                       const BertVocabOptions& options,
                                                        const std::string& source) {
   if (const size_t bad = find_invalid_utf8(vocab_text); bad != kValidUtf8) {
-    return make_error(ErrorCode::kCorruptModel, source + ": not valid UTF-8 (byte " + std::to_string(bad) + ")");
+    return make_error(ErrorCode::kCorruptModel,
+                      source + ": not valid UTF-8 (byte " + std::to_string(bad) + ")");
   }
   BertTokenizerSpec spec;
   // Python's readlines() in text mode: \n, \r\n and \r end a line; the id is the line number.
@@ -179,7 +182,8 @@ Result<std::unique_ptr<Tokenizer>> make_bert_tokenizer(std::string_view vocab_te
     }
     pos = end + 1;
   }
-  if (spec.vocab.size() == 0) return make_error(ErrorCode::kCorruptModel, source + ": the vocabulary is empty");
+  if (spec.vocab.size() == 0)
+    return make_error(ErrorCode::kCorruptModel, source + ": the vocabulary is empty");
 
   spec.wordpiece.unk_token = options.unk_token;
   spec.normalizer = BertNormalizerOptions{true, options.tokenize_chinese_chars, options.strip_accents,

@@ -96,7 +96,8 @@ Result<std::unique_ptr<Tokenizer>> load_bert_vocab(const std::filesystem::path& 
                                                    const BertVocabOptions& options);
 
 // Same, from vocab.txt contents already in memory (`source` names it in errors).
-Result<std::unique_ptr<Tokenizer>> make_bert_tokenizer(std::string_view vocab_text, const BertVocabOptions& options,
+Result<std::unique_ptr<Tokenizer>> make_bert_tokenizer(std::string_view vocab_text,
+                                                       const BertVocabOptions& options,
                                                        const std::string& source);
 
 }  // namespace verdict::tokenizer

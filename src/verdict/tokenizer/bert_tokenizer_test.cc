@@ -18,8 +18,9 @@ namespace {
 class BertTokenizerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto loaded = load_bert_vocab(verdict::testing::testdata_dir() / "models" / "distilbert-sst2-tiny" / "vocab.txt",
-                                  BertVocabOptions{});
+    auto loaded =
+        load_bert_vocab(verdict::testing::testdata_dir() / "models" / "distilbert-sst2-tiny" / "vocab.txt",
+                        BertVocabOptions{});
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     tokenizer_ = std::move(*loaded).release();
   }
@@ -104,7 +105,8 @@ TEST_F(BertTokenizerTest, FindsSpecialTokensInTheTextWithoutSplittingThem) {
 
 TEST_F(BertTokenizerTest, GivesPairsTypeIdsZeroThenOne) {
   const Encoding e = encode("How was it?", "Late.");
-  EXPECT_EQ(e.tokens, (std::vector<std::string>{"[CLS]", "how", "was", "it", "?", "[SEP]", "late", ".", "[SEP]"}));
+  EXPECT_EQ(e.tokens,
+            (std::vector<std::string>{"[CLS]", "how", "was", "it", "?", "[SEP]", "late", ".", "[SEP]"}));
   EXPECT_EQ(e.type_ids, (std::vector<int32_t>{0, 0, 0, 0, 0, 0, 1, 1, 1}));
   EXPECT_EQ(e.sequence, (std::vector<int8_t>{-1, 0, 0, 0, 0, -1, 1, 1, -1}));
   EXPECT_EQ(e.offsets[6], (Offset{0, 4}));  // offsets into the pair's own string
@@ -159,8 +161,13 @@ TEST_F(BertTokenizerTest, CanLeaveOutTheSpecialTokens) {
 }
 
 TEST_F(BertTokenizerTest, RejectsInvalidUtf8WithTheByteOffset) {
-  for (const auto& [text, byte] : std::vector<std::pair<std::string, int>>{
-           {"ab\xff" "cd", 2}, {"\xc0\xaf", 0}, {"x\xed\xa0\x80", 1}, {"xy\xe2\x82", 2}, {"\xf4\x90\x80\x80", 0}}) {
+  for (const auto& [text, byte] : std::vector<std::pair<std::string, int>>{{"ab\xff"
+                                                                            "cd",
+                                                                            2},
+                                                                           {"\xc0\xaf", 0},
+                                                                           {"x\xed\xa0\x80", 1},
+                                                                           {"xy\xe2\x82", 2},
+                                                                           {"\xf4\x90\x80\x80", 0}}) {
     auto e = tokenizer_->encode(text, std::nullopt, {});
     ASSERT_FALSE(e.ok());
     EXPECT_EQ(e.error().code, ErrorCode::kInvalidArgument);
@@ -194,11 +201,21 @@ std::string random_text(std::mt19937& rng) {
   for (int i = 0; i < n; ++i) {
     char32_t cp = 0;
     switch (rng() % 6) {
-      case 0: cp = 0x20 + rng() % 0x5F; break;
-      case 1: cp = 0x300 + rng() % 0x70; break;
-      case 2: cp = 0x4E00 + rng() % 0x100; break;
-      case 3: text += "[MASK]"; continue;
-      case 4: cp = rng() % 0x80; break;
+      case 0:
+        cp = 0x20 + rng() % 0x5F;
+        break;
+      case 1:
+        cp = 0x300 + rng() % 0x70;
+        break;
+      case 2:
+        cp = 0x4E00 + rng() % 0x100;
+        break;
+      case 3:
+        text += "[MASK]";
+        continue;
+      case 4:
+        cp = rng() % 0x80;
+        break;
       default:
         do {
           cp = rng() % 0x110000;
@@ -259,7 +276,8 @@ TEST_F(BertTokenizerTest, GivesTheSameResultsFromManyThreads) {
 
 TEST(BertVocabTest, ReadsVocabLinesWithAnyLineEnding) {
   BertVocabOptions options;
-  auto tokenizer = make_bert_tokenizer("[PAD]\r\n[UNK]\r[CLS]\n[SEP]\n[MASK]\nhello\n", options, "test vocab");
+  auto tokenizer =
+      make_bert_tokenizer("[PAD]\r\n[UNK]\r[CLS]\n[SEP]\n[MASK]\nhello\n", options, "test vocab");
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
   EXPECT_EQ((*tokenizer)->vocab_size(), 6u);
   EXPECT_EQ((*tokenizer)->token_to_id("[CLS]"), 2);

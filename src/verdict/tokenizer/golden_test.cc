@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,7 +20,9 @@ using nlohmann::json;
 
 constexpr int kFailuresToPrint = 5;
 
-fs::path sst2_vocab() { return verdict::testing::testdata_dir() / "models" / "distilbert-sst2-tiny" / "vocab.txt"; }
+fs::path sst2_vocab() {
+  return verdict::testing::testdata_dir() / "models" / "distilbert-sst2-tiny" / "vocab.txt";
+}
 
 std::string escaped(const std::string& text) { return json(text).dump(); }
 
@@ -60,9 +63,12 @@ void check_jsonl_file(const Tokenizer& tokenizer, const fs::path& path) {
     }
     if (problem.empty()) continue;
     if (++mismatches <= kFailuresToPrint) {
-      report << "  text " << escaped(text) << (pair ? " pair " + escaped(*pair) : "") << ": " << problem << "\n";
+      report << "  text " << escaped(text) << (pair ? " pair " + escaped(*pair) : "") << ": " << problem
+             << "\n";
     }
   }
+  std::cout << "[ golden   ] " << path.filename().string() << ": " << rows.size() - mismatches << " of "
+            << rows.size() << " cases identical\n";
   EXPECT_EQ(mismatches, 0) << mismatches << " of " << rows.size() << " cases of " << path.filename()
                            << " differ; first ones:\n"
                            << report.str();
@@ -107,7 +113,8 @@ TEST(GoldenTest, EveryBertModelFolderGivesTheExpectedIds) {
       const std::string text = row["text"].get<std::string>();
       std::optional<std::string> pair;
       if (row.contains("text_pair")) pair = row["text_pair"].get<std::string>();
-      auto encoding = (*tokenizer)->encode(text, pair ? std::optional<std::string_view>(*pair) : std::nullopt, {});
+      auto encoding =
+          (*tokenizer)->encode(text, pair ? std::optional<std::string_view>(*pair) : std::nullopt, {});
       ASSERT_TRUE(encoding.ok()) << encoding.error().message;
       bool same = encoding->ids == row["input_ids"].get<std::vector<int32_t>>();
       if (row.contains("token_type_ids")) {
@@ -115,6 +122,8 @@ TEST(GoldenTest, EveryBertModelFolderGivesTheExpectedIds) {
       }
       if (!same && ++mismatches <= kFailuresToPrint) report << "  " << escaped(text) << "\n";
     }
+    std::cout << "[ golden   ] " << dir.filename().string() << "/expected.jsonl: " << rows - mismatches
+              << " of " << rows << " rows identical\n";
     EXPECT_EQ(mismatches, 0) << mismatches << " of " << rows << " rows differ:\n" << report.str();
   }
   EXPECT_GE(folders, 6);

@@ -66,7 +66,8 @@ TEST_F(LoadTokenizerTest, NamesTheFileWithBadJson) {
   write(dir_ / "tokenizer_config.json", "{\"do_lower_case\": tru");
   auto tokenizer = load_tokenizer(dir_);
   ASSERT_FALSE(tokenizer.ok());
-  EXPECT_NE(tokenizer.error().message.find("tokenizer_config.json"), std::string::npos) << tokenizer.error().message;
+  EXPECT_NE(tokenizer.error().message.find("tokenizer_config.json"), std::string::npos)
+      << tokenizer.error().message;
 
   fs::remove(dir_ / "tokenizer_config.json");
   write(dir_ / "tokenizer.json", "[1, 2");
@@ -134,6 +135,16 @@ TEST_F(LoadTokenizerTest, ReadsATokenizerJsonWithItsAddedTokensAndFlags) {
   EXPECT_EQ(e->offsets[2], (Offset{5, 13}));   // lstrip: the spaces belong to [MASK]
   EXPECT_EQ(e->offsets[6], (Offset{22, 27}));  // "<NEW>" matched after lowercasing
   EXPECT_EQ(e->special[6], 0);
+}
+
+TEST_F(LoadTokenizerTest, LetsTokenizerConfigOverrideTheNormalizerFlagsAsTransformersDoes) {
+  write(dir_ / "tokenizer.json", tiny_tokenizer_json().dump());
+  write(dir_ / "tokenizer_config.json", R"({"do_lower_case": false})");
+  auto tokenizer = load_tokenizer(dir_);
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
+  auto e = (*tokenizer)->encode("Hello hello", std::nullopt, {});
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->ids, (std::vector<int32_t>{2, 1, 5, 3}));
 }
 
 TEST_F(LoadTokenizerTest, ReadsTokenizerConfigAndSpecialTokensMap) {

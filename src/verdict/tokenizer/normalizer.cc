@@ -25,60 +25,71 @@ struct DecomposedChar {
 // in sequence and an inserted char that of the last one taken; so a mark moved by reordering
 // gets its new position's alignment, exactly as the reference reports it.
 void strip_accents(const std::vector<NormChar>& in, uint32_t base, std::vector<NormChar>* out) {
-  std::vector<DecomposedChar> dec;
-  dec.reserve(in.size() + 8);
+  out->clear();
+  out->reserve(in.size() + 8);
+  std::vector<DecomposedChar> pending;  // decompositions since the last char below U+00C0
+  size_t taken = 0;                     // original chars whose alignment has been handed out
+  // Reorders and emits `pending`. Reordering never crosses a starter, so flushing before each
+  // char below U+00C0 (a starter that does not decompose) is exact.
+  auto flush = [&] {
+    for (size_t i = 0; i < pending.size();) {
+      if (pending[i].ccc == 0) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < pending.size() && pending[j].ccc != 0) ++j;
+      for (size_t k = i + 1; k < j; ++k) {  // stable insertion sort: runs are a few marks long
+        const DecomposedChar key = pending[k];
+        size_t m = k;
+        while (m > i && pending[m - 1].ccc > key.ccc) {
+          pending[m] = pending[m - 1];
+          --m;
+        }
+        pending[m] = key;
+      }
+      i = j;
+    }
+    for (const DecomposedChar& d : pending) {
+      Offset align;
+      if (!d.inserted) {
+        align = in[taken++].align;
+      } else {
+        align = taken > 0 ? in[taken - 1].align : Offset{base, base};
+      }
+      if (!is_nonspacing_mark(d.cp)) out->push_back({d.cp, align});
+    }
+    pending.clear();
+  };
   utf8proc_int32_t buf[32];
   for (const NormChar& c : in) {
-    if (c.cp < 0xC0) {  // nothing below U+00C0 has a canonical decomposition
-      dec.push_back({c.cp, 0, false});
+    if (c.cp < 0xC0) {  // nothing below U+00C0 decomposes or is a mark
+      if (!pending.empty()) flush();
+      out->push_back(c);
+      ++taken;
       continue;
     }
     int boundclass = 0;
-    const auto n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c.cp), buf, 32,
-                                           UTF8PROC_DECOMPOSE, &boundclass);
+    const auto n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c.cp), buf, 32, UTF8PROC_DECOMPOSE,
+                                           &boundclass);
     if (n <= 0 || n > 32) {
-      dec.push_back({c.cp, combining_class(c.cp), false});
+      pending.push_back({c.cp, combining_class(c.cp), false});
       continue;
     }
     for (utf8proc_ssize_t i = 0; i < n; ++i) {
       const auto d = static_cast<char32_t>(buf[i]);
-      dec.push_back({d, combining_class(d), i > 0});
+      pending.push_back({d, combining_class(d), i > 0});
     }
   }
-  // Canonical ordering: stable sort of each run of non-starters by combining class.
-  for (size_t i = 0; i < dec.size();) {
-    if (dec[i].ccc == 0) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < dec.size() && dec[j].ccc != 0) ++j;
-    for (size_t k = i + 1; k < j; ++k) {  // insertion sort: runs are a few marks long
-      const DecomposedChar key = dec[k];
-      size_t m = k;
-      while (m > i && dec[m - 1].ccc > key.ccc) {
-        dec[m] = dec[m - 1];
-        --m;
-      }
-      dec[m] = key;
-    }
-    i = j;
-  }
-  out->clear();
-  out->reserve(dec.size());
-  size_t taken = 0;
-  for (const DecomposedChar& d : dec) {
-    Offset align;
-    if (!d.inserted) {
-      align = in[taken++].align;
-    } else {
-      align = taken > 0 ? in[taken - 1].align : Offset{base, base};
-    }
-    if (!is_nonspacing_mark(d.cp)) out->push_back({d.cp, align});
-  }
+  flush();
 }
 
 void append_char(char32_t cp, Offset align, NormalizedString* out) {
+  if (cp < 0x80) {
+    out->text.push_back(static_cast<char>(cp));
+    out->alignments.push_back(align);
+    return;
+  }
   const size_t before = out->text.size();
   append_utf8(cp, &out->text);
   out->alignments.insert(out->alignments.end(), out->text.size() - before, align);
@@ -104,11 +115,12 @@ void Normalizer::normalize(std::string_view text, uint32_t base, NormalizedStrin
 
   std::vector<NormChar> chars;
   chars.reserve(text.size() + 8);
+  bool may_decompose = false;  // nothing below U+00C0 decomposes or is a mark
   size_t pos = 0;
   while (pos < text.size()) {
-    const size_t start = pos;
+    const auto start = static_cast<uint32_t>(pos);
     char32_t cp = next_code_point(text, &pos);
-    const Offset align{base + static_cast<uint32_t>(start), base + static_cast<uint32_t>(pos)};
+    const Offset align{base + start, base + static_cast<uint32_t>(pos)};
     if (options_.clean_text) {
       if (cp == 0 || cp == 0xFFFD || is_bert_control(cp)) continue;
       if (is_bert_whitespace(cp)) cp = ' ';
@@ -117,12 +129,14 @@ void Normalizer::normalize(std::string_view text, uint32_t base, NormalizedStrin
       chars.push_back({' ', align});
       chars.push_back({cp, align});
       chars.push_back({' ', align});
+      may_decompose = true;
       continue;
     }
+    may_decompose |= cp >= 0xC0;
     chars.push_back({cp, align});
   }
 
-  if (options_.strip_accents.value_or(options_.lowercase)) {
+  if (may_decompose && options_.strip_accents.value_or(options_.lowercase)) {
     std::vector<NormChar> stripped;
     strip_accents(chars, base, &stripped);
     chars.swap(stripped);

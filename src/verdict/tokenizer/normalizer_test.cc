@@ -24,7 +24,8 @@ BertNormalizerOptions cased() {
 
 TEST(NormalizerTest, DropsControlAndFormatCharsButKeepsUnassignedOnes) {
   // U+0001 Cc, U+200B Cf, U+E000 Co, U+FFFD and NUL go; U+0378 (unassigned) stays.
-  const std::string text = std::string("a\x01") + "b\u200B" + "c\uE000d\uFFFD" + std::string(1, '\0') + "e\u0378";
+  const std::string text =
+      std::string("a\x01") + "b\u200B" + "c\uE000d\uFFFD" + std::string(1, '\0') + "e\u0378";
   EXPECT_EQ(normalize(cased(), text).text, "abcde\u0378");
 }
 

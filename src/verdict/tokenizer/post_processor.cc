@@ -4,7 +4,8 @@
 
 namespace verdict::tokenizer {
 
-PostProcessor PostProcessor::bert(const std::string& cls, int32_t cls_id, const std::string& sep, int32_t sep_id) {
+PostProcessor PostProcessor::bert(const std::string& cls, int32_t cls_id, const std::string& sep,
+                                  int32_t sep_id) {
   const TemplatePiece cls_piece{-1, {cls_id}, {cls}, 0};
   const TemplatePiece sep_a{-1, {sep_id}, {sep}, 0};
   const TemplatePiece sep_b{-1, {sep_id}, {sep}, 1};

@@ -13,8 +13,8 @@ namespace verdict::tokenizer {
 
 // One piece of a template: a special token (one or more ids) or sequence A (0) / B (1).
 struct TemplatePiece {
-  int sequence = -1;            // 0 = $A, 1 = $B, -1 = special token
-  std::vector<int32_t> ids;     // special token only
+  int sequence = -1;         // 0 = $A, 1 = $B, -1 = special token
+  std::vector<int32_t> ids;  // special token only
   std::vector<std::string> tokens;
   int32_t type_id = 0;
 };

@@ -30,8 +30,8 @@ TEST(PreTokenizerTest, ReportsByteRangesOfWords) {
 
 TEST(PreTokenizerTest, TreatsAsciiSymbolsAsPunctuationButNotUnicodeSymbols) {
   EXPECT_EQ(words_of("a$b+c<d=e>f^g`h|i~j"),
-            (std::vector<std::string>{"a", "$", "b", "+", "c", "<", "d", "=", "e", ">", "f", "^", "g", "`", "h",
-                                      "|", "i", "~", "j"}));
+            (std::vector<std::string>{"a", "$", "b", "+", "c", "<", "d", "=", "e", ">", "f", "^", "g", "`",
+                                      "h", "|", "i", "~", "j"}));
   // ¿ and « are punctuation (Po, Pi); € and ⊆ are symbols and stay inside words.
   EXPECT_EQ(words_of("¿a«b€c⊆d"), (std::vector<std::string>{"¿", "a", "«", "b€c⊆d"}));
 }

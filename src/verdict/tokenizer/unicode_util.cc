@@ -7,11 +7,6 @@ namespace {
 
 utf8proc_category_t category(char32_t cp) { return utf8proc_category(static_cast<utf8proc_int32_t>(cp)); }
 
-bool is_ascii_punctuation(char32_t cp) {
-  return (cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x40) || (cp >= 0x5B && cp <= 0x60) ||
-         (cp >= 0x7B && cp <= 0x7E);
-}
-
 bool is_continuation(unsigned char b) { return (b & 0xC0) == 0x80; }
 
 }  // namespace
@@ -69,25 +64,20 @@ void append_utf8(char32_t cp, std::string* out) {
   }
 }
 
-bool is_white_space(char32_t cp) {
-  if (cp < 0x80) return cp == ' ' || (cp >= 0x09 && cp <= 0x0D);
+bool is_white_space_non_ascii(char32_t cp) {
   if (cp == 0x85) return true;
   // White_Space outside ASCII is exactly the separator categories plus U+0085.
   const auto c = category(cp);
   return c == UTF8PROC_CATEGORY_ZS || c == UTF8PROC_CATEGORY_ZL || c == UTF8PROC_CATEGORY_ZP;
 }
 
-bool is_bert_control(char32_t cp) {
-  if (cp == '\t' || cp == '\n' || cp == '\r') return false;
-  if (cp < 0x20 || cp == 0x7F) return true;
-  if (cp < 0x80) return false;
+bool is_bert_control_non_ascii(char32_t cp) {
   const auto c = category(cp);
   return c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF || c == UTF8PROC_CATEGORY_CO ||
          c == UTF8PROC_CATEGORY_CS;
 }
 
-bool is_bert_punctuation(char32_t cp) {
-  if (cp < 0x80) return is_ascii_punctuation(cp);
+bool is_bert_punctuation_non_ascii(char32_t cp) {
   switch (category(cp)) {
     case UTF8PROC_CATEGORY_PC:
     case UTF8PROC_CATEGORY_PD:
@@ -100,13 +90,6 @@ bool is_bert_punctuation(char32_t cp) {
     default:
       return false;
   }
-}
-
-bool is_cjk_ideograph(char32_t cp) {
-  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
-         (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) ||
-         (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B920 && cp <= 0x2CEAF) ||
-         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
 bool is_nonspacing_mark(char32_t cp) { return cp >= 0x300 && category(cp) == UTF8PROC_CATEGORY_MN; }

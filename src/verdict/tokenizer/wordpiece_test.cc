@@ -12,7 +12,9 @@ class WordpieceTest : public ::testing::Test {
  protected:
   WordpieceTest() {
     int32_t id = 0;
-    for (const char* token : {"[UNK]", "un", "##aff", "##able", "aff", "é", "##é", "##e", "a", "##a"}) vocab_.add(token, id++);
+    for (const char* token : {"[UNK]", "un", "##aff", "##able", "aff", "é", "##é", "##e", "a", "##a"}) {
+      vocab_.add(token, id++);
+    }
   }
   std::vector<SubToken> tokenize(std::string_view word, size_t max_chars = 100) const {
     WordPieceOptions options;
@@ -41,7 +43,9 @@ TEST_F(WordpieceTest, GivesOneUnkForTheWholeWordWhenAnyPartIsMissing) {
 
 TEST_F(WordpieceTest, StepsBackByWholeCharacters) {
   // "é" is two bytes: the pieces are "é", "##é", "##e".
-  EXPECT_EQ(tokenize("ééé" "e"), (std::vector<SubToken>{{5, 0, 2}, {6, 2, 4}, {6, 4, 6}, {7, 6, 7}}));
+  EXPECT_EQ(tokenize("ééé"
+                     "e"),
+            (std::vector<SubToken>{{5, 0, 2}, {6, 2, 4}, {6, 4, 6}, {7, 6, 7}}));
 }
 
 TEST_F(WordpieceTest, GivesUnkForWordsLongerThanTheLimitCountedInChars) {

@@ -1,0 +1,98 @@
+#include "verdict/tokenizer/json_fields.h"
+
+#include <system_error>
+#include <utility>
+
+#include "verdict/common/file_util.h"
+
+namespace verdict::tokenizer {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+Result<std::optional<JsonFile>> read_json(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::optional<JsonFile>();
+  auto text = read_file(path);
+  if (!text.ok()) return text.error();
+  JsonFile file{path, {}};
+  try {
+    file.root = json::parse(*text);
+  } catch (const json::exception& e) {
+    return make_error(ErrorCode::kCorruptModel, path.string() + ": not valid JSON: " + e.what());
+  }
+  if (!file.root.is_object()) {
+    return make_error(ErrorCode::kCorruptModel, path.string() + ": expected a JSON object, found " +
+                                                    std::string(file.root.type_name()));
+  }
+  return std::optional<JsonFile>(std::move(file));
+}
+
+Result<bool> get_bool(const JsonFile& file, const json& obj, const char* key, const std::string& field,
+                      bool fallback) {
+  const auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) return file.type_error(field, "true or false", *it);
+  return it->get<bool>();
+}
+
+Result<std::optional<bool>> get_optional_bool(const JsonFile& file, const json& obj, const char* key,
+                                              const std::string& field) {
+  const auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<bool>();
+  if (!it->is_boolean()) return file.type_error(field, "true, false or null", *it);
+  return std::optional<bool>(it->get<bool>());
+}
+
+Result<std::string> get_string(const JsonFile& file, const json& obj, const char* key,
+                               const std::string& field, const std::string& fallback) {
+  const auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  if (!it->is_string()) return file.type_error(field, "a string", *it);
+  return it->get<std::string>();
+}
+
+Result<int64_t> get_int(const JsonFile& file, const json& obj, const char* key, const std::string& field,
+                        int64_t fallback) {
+  const auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  if (!it->is_number_integer()) return file.type_error(field, "an integer", *it);
+  return it->get<int64_t>();
+}
+
+Result<AddedToken> parse_added_token(const JsonFile& file, const json& value, const std::string& field,
+                                     bool special) {
+  AddedToken token;
+  token.id = -1;
+  token.special = special;
+  token.normalized = !special;
+  if (value.is_string()) {
+    token.content = value.get<std::string>();
+    return token;
+  }
+  if (!value.is_object()) return file.type_error(field, "a string or an object with \"content\"", value);
+  auto content = get_string(file, value, "content", field + ".content", "");
+  if (!content.ok()) return content.error();
+  if (content->empty()) return file.error(ErrorCode::kCorruptModel, field, "has no \"content\"");
+  token.content = std::move(*content);
+  auto single_word = get_bool(file, value, "single_word", field + ".single_word", false);
+  auto lstrip = get_bool(file, value, "lstrip", field + ".lstrip", false);
+  auto rstrip = get_bool(file, value, "rstrip", field + ".rstrip", false);
+  auto is_special = get_bool(file, value, "special", field + ".special", special);
+  if (!single_word.ok()) return single_word.error();
+  if (!lstrip.ok()) return lstrip.error();
+  if (!rstrip.ok()) return rstrip.error();
+  if (!is_special.ok()) return is_special.error();
+  auto normalized = get_bool(file, value, "normalized", field + ".normalized", !*is_special);
+  if (!normalized.ok()) return normalized.error();
+  token.single_word = *single_word;
+  token.lstrip = *lstrip;
+  token.rstrip = *rstrip;
+  token.special = *is_special;
+  token.normalized = *normalized;
+  return token;
+}
+
+// What tokenizer_config.json, special_tokens_map.json and added_tokens.json say.
+
+}  // namespace verdict::tokenizer

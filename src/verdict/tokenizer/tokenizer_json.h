@@ -1,0 +1,20 @@
+// Reading a tokenizer.json (the Rust tokenizers library's serialization) of a WordPiece model.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "verdict/common/error.h"
+#include "verdict/tokenizer/folder_config.h"
+#include "verdict/tokenizer/tokenizer.h"
+
+namespace verdict::tokenizer {
+
+// Model WordPiece; normalizer BertNormalizer or null; pre-tokenizer BertPreTokenizer or null;
+// post-processor TemplateProcessing, BertProcessing or null; added_tokens with their flags. Other
+// types are kUnsupported. `config` overrides normalizer flags and adds special tokens as
+// transformers' BertTokenizerFast does.
+Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::filesystem::path& path,
+                                                       const FolderConfig& config);
+
+}  // namespace verdict::tokenizer
