@@ -70,7 +70,7 @@ int run_bench(const BenchArgs& a) {
     }
     const double p50 = percentile(ms, 0.5), p90 = percentile(ms, 0.9), p99 = percentile(ms, 0.99);
     std::cout << "                      " << std::setw(6) << len << " " << std::setw(8) << p50 << " "
-              << std::setw(8) << p90 << " " << std::setw(8) << p99 << "\n";
+              << std::setw(8) << p90 << " " << std::setw(8) << p99 << std::endl;
     report["latency"].push_back({{"tokens", len}, {"runs", a.runs}, {"median_ms", p50}, {"p90_ms", p90}, {"p99_ms", p99}});
   }
 

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
       ->envname("VERDICT_ISA");
 
   cli::Action action;
+  cli::add_serve_command(app, action);
   cli::add_classify_command(app, action);
   cli::add_tokenize_command(app, action);
   cli::add_info_command(app, action);

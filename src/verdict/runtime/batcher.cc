@@ -13,7 +13,8 @@ struct Batcher::Request {
   std::vector<std::vector<float>> logits;
   size_t remaining = 0;        // inputs not yet computed (compute thread only)
   bool failed = false;         // answered early (error); later entries are skipped
-  double inference_ms = 0;
+  double inference_ms = 0;     // summed over the batches it took part in, once per batch
+  uint64_t last_batch = 0;
   double queue_ms = -1;        // until the first of its batches starts
 };
 
@@ -107,6 +108,7 @@ size_t Batcher::queued_sequences() const {
 void Batcher::run() {
   model::Batch batch;
   std::vector<Entry> members;
+  uint64_t batch_number = 0;
   for (;;) {
     members.clear();
     batch.clear();
@@ -146,6 +148,7 @@ void Batcher::run() {
     for (auto& [request, error] : dropped) answer(*request, RequestOutcome{error, {}});
     if (members.empty()) continue;
 
+    ++batch_number;
     const auto start = Clock::now();
     for (auto& m : members) {
       if (m.request->queue_ms < 0) {
@@ -159,7 +162,10 @@ void Batcher::run() {
     for (size_t b = 0; b < members.size(); ++b) {
       auto& request = members[b].request;
       if (request->failed) continue;
-      request->inference_ms += ms;
+      if (request->last_batch != batch_number) {
+        request->last_batch = batch_number;
+        request->inference_ms += ms;
+      }
       if (!logits.ok()) {
         request->failed = true;
         answer(*request, RequestOutcome{logits.error(), {}});

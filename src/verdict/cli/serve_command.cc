@@ -1,0 +1,194 @@
+// `verdict serve`: load and warm the model, then listen; SIGTERM/SIGINT drain and exit 0.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <pthread.h>
+
+#include "verdict/cli/commands.h"
+#include "verdict/kernels/cpu.h"
+#include "verdict/server/service.h"
+#include "verdict/version.h"
+
+namespace verdict::cli {
+namespace {
+
+struct ServeArgs {
+  std::string model;
+  std::string host = "0.0.0.0";
+  int port = -1;
+  std::string served_model_name;
+  size_t max_batch_tokens = 16384;
+  size_t max_batch_requests = 0;
+  size_t max_concurrent_requests = 512;
+  size_t max_client_batch_size = 32;
+  size_t payload_limit = 2'000'000;
+  bool auto_truncate = true;
+  std::vector<std::string> api_keys;
+  std::string api_key_file;
+  bool no_query_api_key = false;
+  std::string log_format = "json";
+  bool log_texts = false;
+  std::string cors_allow_origin;
+  size_t request_timeout_ms = 0;
+  size_t shutdown_grace_ms = 8000;
+  size_t http_workers = 2;
+  size_t read_timeout_ms = 30000;
+  size_t idle_timeout_ms = 60000;
+  std::string gcp_project;
+};
+
+int port_from_env() {
+  for (const char* name : {"VERDICT_PORT", "PORT"}) {
+    if (const char* v = std::getenv(name); v && *v) {
+      char* end = nullptr;
+      const long p = std::strtol(v, &end, 10);
+      if (*end == 0 && p >= 0 && p <= 65535) return static_cast<int>(p);
+      return -2;
+    }
+  }
+  return 8080;
+}
+
+int run_serve(ServeArgs a) {
+  // Signals are taken by sigwait below, never by a thread in the middle of work.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (a.port == -1) a.port = port_from_env();
+  if (a.port < 0 || a.port > 65535) return fail("PORT must be a number from 0 to 65535");
+  if (!a.api_key_file.empty()) {
+    auto keys = server::read_api_key_file(a.api_key_file);
+    if (!keys.ok()) return fail(keys.error().message);
+    a.api_keys.insert(a.api_keys.end(), keys->begin(), keys->end());
+  }
+  if (const char* env = std::getenv("VERDICT_API_KEY"); env && *env && a.api_keys.empty()) {
+    a.api_keys.emplace_back(env);
+  }
+
+  server::ServerConfig config;
+  config.http.host = a.host;
+  config.http.port = static_cast<uint16_t>(a.port);
+  config.http.payload_limit = a.payload_limit;
+  config.http.worker_threads = a.http_workers;
+  config.http.read_timeout = std::chrono::milliseconds(a.read_timeout_ms);
+  config.http.idle_timeout = std::chrono::milliseconds(a.idle_timeout_ms);
+  config.batcher.max_batch_tokens = a.max_batch_tokens;
+  config.batcher.max_batch_requests = a.max_batch_requests;
+  config.batcher.max_concurrent_requests = a.max_concurrent_requests;
+  config.max_client_batch_size = a.max_client_batch_size;
+  config.auto_truncate = a.auto_truncate;
+  config.api_keys = a.api_keys;
+  config.query_api_key = !a.no_query_api_key;
+  config.model_id = a.model;
+  config.served_model_name = a.served_model_name;
+  if (config.served_model_name.empty()) {
+    auto p = std::filesystem::path(a.model);
+    while (!p.empty() && p.filename().empty()) p = p.parent_path();
+    config.served_model_name = p.filename().string();
+  }
+  config.log_format = a.log_format == "text" ? server::LogFormat::kText : server::LogFormat::kJson;
+  config.log_texts = a.log_texts;
+  config.cors_allow_origin = a.cors_allow_origin;
+  config.request_timeout = std::chrono::milliseconds(a.request_timeout_ms);
+  config.shutdown_grace = std::chrono::milliseconds(a.shutdown_grace_ms);
+  config.gcp_project = a.gcp_project;
+
+  server::Logger logger(config.log_format, config.gcp_project);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto pipeline = runtime::Pipeline::load(a.model);
+  if (!pipeline.ok()) return fail(pipeline.error().message);
+  if (config.batcher.max_batch_tokens < (*pipeline)->max_input_length()) {
+    return fail("--max-batch-tokens " + std::to_string(config.batcher.max_batch_tokens) +
+                " is smaller than the model's maximum input of " + std::to_string((*pipeline)->max_input_length()) +
+                " tokens");
+  }
+  metrics::Registry registry;
+  server::Service service(config, std::move(*pipeline), registry, logger);
+  if (auto st = service.warm_up(); !st.ok()) return fail("warm-up failed: " + st.error().message);
+  server::HttpServer http(config.http,
+                          [&service](server::HttpRequest r, server::Respond respond) {
+                            service.handle(std::move(r), std::move(respond));
+                          },
+                          &server::Service::refusal);
+  if (auto st = http.start(); !st.ok()) return fail(st.error().message);
+  const double ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  logger.info("verdict " + std::string(kVersion) + " serving " + a.model + " on " + a.host + ":" +
+              std::to_string(http.port()) + " (ready in " + std::to_string(static_cast<int>(ready_ms)) +
+              " ms; isa " + kernels::effective_isa() + ", " + std::to_string(kernels::num_threads()) +
+              " compute threads" + (config.api_keys.empty() ? ", no API key" : ", API key required") + ")");
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  logger.info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": draining");
+  service.start_draining();
+  http.stop_accepting();
+  const bool drained = service.wait_idle(config.shutdown_grace);
+  // Let the last responses reach their clients before the I/O threads stop.
+  const auto flush_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  while (http.active_requests() > 0 && std::chrono::steady_clock::now() < flush_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  http.stop();
+  logger.info(drained ? "stopped: every accepted request was answered"
+                      : "stopped: the grace period ended with requests still in flight");
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, Action& action) {
+  auto a = std::make_shared<ServeArgs>();
+  auto* cmd = app.add_subcommand("serve", "Serve the model over HTTP (original route, Hugging Face Inference API, "
+                                          "TEI, KServe v2)");
+  cmd->add_option("--model", a->model, "Model folder")->required()->envname("MODEL");
+  cmd->add_option("--host", a->host, "Address to listen on")->envname("VERDICT_HOST");
+  cmd->add_option("--port", a->port, "Port (default: $VERDICT_PORT, else $PORT, else 8080; 0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--served-model-name", a->served_model_name, "Model name in KServe routes (default: folder name)")
+      ->envname("VERDICT_SERVED_MODEL_NAME");
+  cmd->add_option("--max-batch-tokens", a->max_batch_tokens, "Tokens in one forward pass")
+      ->envname("VERDICT_MAX_BATCH_TOKENS")->check(CLI::Range(size_t{1}, size_t{1} << 22));
+  cmd->add_option("--max-batch-requests", a->max_batch_requests, "Sequences in one forward pass (0: no limit)")
+      ->envname("VERDICT_MAX_BATCH_REQUESTS");
+  cmd->add_option("--max-concurrent-requests", a->max_concurrent_requests,
+                  "Inference requests in flight; beyond: 429 at once")
+      ->envname("VERDICT_MAX_CONCURRENT_REQUESTS")->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  cmd->add_option("--max-client-batch-size", a->max_client_batch_size, "Inputs in one request; beyond: 413")
+      ->envname("VERDICT_MAX_CLIENT_BATCH_SIZE")->check(CLI::Range(size_t{1}, size_t{1} << 16));
+  cmd->add_option("--payload-limit", a->payload_limit, "Request body bytes; beyond: 413")
+      ->envname("VERDICT_PAYLOAD_LIMIT")->check(CLI::Range(size_t{1}, size_t{1} << 30));
+  cmd->add_option("--auto-truncate", a->auto_truncate,
+                  "Truncate inputs over the model's maximum when a request does not say (true/false)")
+      ->envname("VERDICT_AUTO_TRUNCATE");
+  cmd->add_option("--api-key", a->api_keys, "API key clients must send (repeatable; env VERDICT_API_KEY)");
+  cmd->add_option("--api-key-file", a->api_key_file, "File with API keys, one per line")
+      ->envname("VERDICT_API_KEY_FILE");
+  cmd->add_flag("--no-query-api-key", a->no_query_api_key,
+                "Accept the key only as Authorization: Bearer, not as ?api_key=")
+      ->envname("VERDICT_NO_QUERY_API_KEY");
+  cmd->add_option("--log-format", a->log_format, "json (Cloud Logging) or text")
+      ->envname("VERDICT_LOG_FORMAT")->check(CLI::IsMember({"json", "text"}));
+  cmd->add_flag("--log-texts", a->log_texts, "Include review texts in request logs")->envname("VERDICT_LOG_TEXTS");
+  cmd->add_option("--cors-allow-origin", a->cors_allow_origin, "CORS: '*' or a comma-separated list of origins")
+      ->envname("VERDICT_CORS_ALLOW_ORIGIN");
+  cmd->add_option("--request-timeout-ms", a->request_timeout_ms,
+                  "Queued work older than this is dropped with 504 (0: no deadline)")
+      ->envname("VERDICT_REQUEST_TIMEOUT_MS");
+  cmd->add_option("--shutdown-grace-ms", a->shutdown_grace_ms,
+                  "On SIGTERM, how long queued requests may take to finish")
+      ->envname("VERDICT_SHUTDOWN_GRACE_MS");
+  cmd->add_option("--http-workers", a->http_workers, "Threads parsing and tokenizing requests")
+      ->envname("VERDICT_HTTP_WORKERS")->check(CLI::Range(1, 256));
+  cmd->add_option("--read-timeout-ms", a->read_timeout_ms, "Time to receive one whole request")
+      ->envname("VERDICT_READ_TIMEOUT_MS");
+  cmd->add_option("--idle-timeout-ms", a->idle_timeout_ms, "Keep-alive connection idle time")
+      ->envname("VERDICT_IDLE_TIMEOUT_MS");
+  cmd->add_option("--gcp-project", a->gcp_project, "Project id for Cloud Logging trace fields")
+      ->envname("GOOGLE_CLOUD_PROJECT");
+  cmd->callback([&action, a] { action = [a] { return run_serve(*a); }; });
+}
+
+}  // namespace verdict::cli

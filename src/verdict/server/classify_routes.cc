@@ -1,0 +1,240 @@
+// The classification routes of every API, and the inference path they share.
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+
+#include "verdict/server/service.h"
+#include "verdict/version.h"
+
+namespace verdict::server {
+
+using nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+HttpResponse json_response(const ordered_json& j) {
+  HttpResponse r;
+  r.body = j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+  return r;
+}
+
+ordered_json label_scores(const std::vector<model::LabelScore>& scores, std::optional<size_t> top_k) {
+  ordered_json list = ordered_json::array();
+  const size_t n = std::min(scores.size(), top_k.value_or(scores.size()));
+  for (size_t i = 0; i < n; ++i) list.push_back({{"label", scores[i].label}, {"score", scores[i].score}});
+  return list;
+}
+
+std::string ms(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  return buf;
+}
+
+template <class T>
+bool unpack(Parsed<T>& parsed, const std::shared_ptr<Service::Reply>& reply, T** out) {
+  if (auto* e = std::get_if<ApiError>(&parsed)) {
+    reply->fail(*e);
+    return false;
+  }
+  *out = &std::get<T>(parsed);
+  return true;
+}
+
+}  // namespace
+
+void Service::classify(ClassifyRequest req, const std::shared_ptr<Reply>& reply, Renderer render) {
+  if (draining_.load()) return reply->fail({503, "unhealthy", "the server is shutting down"});
+  if (req.inputs.empty()) return reply->fail(ApiError::empty("no input"));
+  if (req.inputs.size() > config_.max_client_batch_size) {
+    return reply->fail(ApiError::too_large("batch size " + std::to_string(req.inputs.size()) +
+                                           " > maximum allowed batch size " +
+                                           std::to_string(config_.max_client_batch_size)));
+  }
+  const auto t0 = Clock::now();
+  const bool truncate = req.truncate.value_or(config_.auto_truncate);
+  tokenizer::EncodeOptions opts;
+  opts.truncate = truncate;
+  opts.max_length = pipeline_->max_input_length();
+  std::vector<tokenizer::Encoding> encodings;
+  encodings.reserve(req.inputs.size());
+  size_t chars = 0;
+  for (size_t i = 0; i < req.inputs.size(); ++i) {
+    const auto& in = req.inputs[i];
+    chars += in.text.size() + (in.text_pair ? in.text_pair->size() : 0);
+    auto enc = pipeline_->tokenizer().encode(
+        in.text, in.text_pair ? std::optional<std::string_view>(*in.text_pair) : std::nullopt, opts);
+    if (!enc.ok()) return reply->fail({422, "tokenizer", "input " + std::to_string(i) + ": " + enc.error().message});
+    if (enc->ids.size() > opts.max_length) {
+      return reply->fail(ApiError::validation(
+          "input " + std::to_string(i) + " has " + std::to_string(enc->ids.size()) +
+          " tokens, more than the model's maximum of " + std::to_string(opts.max_length) +
+          "; set truncation/truncate to true to cut it"));
+    }
+    encodings.push_back(std::move(*enc));
+  }
+  const double tokenization_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  if (config_.log_texts) {
+    for (const auto& in : req.inputs) reply->detail += "[" + in.text + (in.text_pair ? " | " + *in.text_pair : "") + "]";
+  }
+
+  const auto deadline = config_.request_timeout.count() > 0 ? t0 + config_.request_timeout : Clock::time_point::max();
+  auto shared_req = std::make_shared<ClassifyRequest>(std::move(req));
+  auto done = [this, reply, shared_req, render = std::move(render), tokenization_ms, chars,
+               t0](runtime::RequestOutcome outcome) {
+    if (!outcome.logits.ok()) {
+      const auto e = from_error(outcome.logits.error());
+      return reply->fail(e);
+    }
+    std::vector<std::vector<model::LabelScore>> scores;
+    scores.reserve(outcome.logits->size());
+    for (const auto& l : *outcome.logits) scores.push_back(model::score_labels(l, pipeline_->config(), shared_req->function));
+    HttpResponse r = render(*shared_req, scores);
+    const auto& t = outcome.timings;
+    metrics_.on_timings(tokenization_ms / 1000, t.queue_ms / 1000, t.inference_ms / 1000, t.tokens);
+    const double total = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    r.headers.insert(r.headers.end(), {{"x-compute-type", "cpu"},
+                                       {"x-compute-time", ms(tokenization_ms + t.queue_ms + t.inference_ms)},
+                                       {"x-compute-characters", std::to_string(chars)},
+                                       {"x-compute-tokens", std::to_string(t.tokens)},
+                                       {"x-total-time", ms(total)},
+                                       {"x-tokenization-time", ms(tokenization_ms)},
+                                       {"x-queue-time", ms(t.queue_ms)},
+                                       {"x-inference-time", ms(t.inference_ms)}});
+    reply->send(std::move(r));
+  };
+  batcher_.submit(std::move(encodings), std::move(done), reply->client_gone(), deadline);
+}
+
+// The original service: GET /?review=TEXT&api_key=KEY -> {"label", "score"} of that review.
+void Service::get_root(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
+  auto review = r.query_param("review");
+  if (!review) {
+    if (r.query_param("api_key")) return reply->fail(ApiError::bad_request("missing query parameter 'review'"));
+    const auto& c = pipeline_->config();
+    return reply->send(json_response({{"name", "verdict"},
+                                      {"version", kVersion},
+                                      {"model", config_.model_id},
+                                      {"served_model_name", config_.served_model_name},
+                                      {"architecture", model::architecture_name(c.architecture)},
+                                      {"labels", c.labels},
+                                      {"docs", "/openapi.json"}}));
+  }
+  ClassifyRequest req;
+  req.inputs.push_back({*review, std::nullopt});
+  classify(std::move(req), reply, [](const ClassifyRequest&, const auto& scores) {
+    return json_response({{"label", scores[0][0].label}, {"score", scores[0][0].score}});
+  });
+}
+
+// Hugging Face Inference API: always one list (sorted, top_k) per input.
+void Service::post_hf(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
+  auto body = parse_json_body(r.body);
+  nlohmann::json* json = nullptr;
+  if (!unpack(body, reply, &json)) return;
+  auto parsed = parse_hf_request(*json);
+  ClassifyRequest* req = nullptr;
+  if (!unpack(parsed, reply, &req)) return;
+  classify(std::move(*req), reply, [](const ClassifyRequest& q, const auto& scores) {
+    ordered_json out = ordered_json::array();
+    for (const auto& s : scores) out.push_back(label_scores(s, q.top_k));
+    return json_response(out);
+  });
+}
+
+// TEI: a list for one input (or pair), a list of lists for a batch.
+void Service::post_predict(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
+  auto body = parse_json_body(r.body);
+  nlohmann::json* json = nullptr;
+  if (!unpack(body, reply, &json)) return;
+  auto parsed = parse_tei_predict(*json);
+  ClassifyRequest* req = nullptr;
+  if (!unpack(parsed, reply, &req)) return;
+  classify(std::move(*req), reply, [](const ClassifyRequest& q, const auto& scores) {
+    if (!q.batch) return json_response(label_scores(scores[0], std::nullopt));
+    ordered_json out = ordered_json::array();
+    for (const auto& s : scores) out.push_back(label_scores(s, std::nullopt));
+    return json_response(out);
+  });
+}
+
+// KServe v2: outputs "label" (BYTES) and "score" (FP32), one element per input text.
+void Service::post_v2_infer(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
+  if (!known_model(r, reply)) return;
+  auto body = parse_json_body(r.body);
+  nlohmann::json* json = nullptr;
+  if (!unpack(body, reply, &json)) return;
+  auto parsed = parse_kserve_infer(*json);
+  ClassifyRequest* req = nullptr;
+  if (!unpack(parsed, reply, &req)) return;
+  classify(std::move(*req), reply, [this](const ClassifyRequest& q, const auto& scores) {
+    ordered_json labels = ordered_json::array(), values = ordered_json::array();
+    for (const auto& s : scores) {
+      labels.push_back(s[0].label);
+      values.push_back(s[0].score);
+    }
+    const auto n = scores.size();
+    ordered_json out = {{"model_name", config_.served_model_name}, {"model_version", "1"}};
+    if (!q.id.empty()) out["id"] = q.id;
+    out["outputs"] = ordered_json::array({
+        {{"name", "label"}, {"shape", {n}}, {"datatype", "BYTES"}, {"data", labels}},
+        {{"name", "score"}, {"shape", {n}}, {"datatype", "FP32"}, {"data", values}},
+    });
+    return json_response(out);
+  });
+}
+
+// TEI /tokenize: per input a list of {id, text, special, start, stop}; offsets in code points.
+void Service::post_tokenize(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
+  auto body = parse_json_body(r.body);
+  nlohmann::json* json = nullptr;
+  if (!unpack(body, reply, &json)) return;
+  auto parsed = parse_tei_tokenize(*json);
+  TokenizeRequest* req = nullptr;
+  if (!unpack(parsed, reply, &req)) return;
+  if (req->inputs.size() > config_.max_client_batch_size) {
+    return reply->fail(ApiError::too_large("batch size " + std::to_string(req->inputs.size()) +
+                                           " > maximum allowed batch size " +
+                                           std::to_string(config_.max_client_batch_size)));
+  }
+  tokenizer::EncodeOptions opts;
+  opts.add_special_tokens = req->add_special_tokens;
+  opts.truncate = config_.auto_truncate;
+  opts.max_length = pipeline_->max_input_length();
+  ordered_json out = ordered_json::array();
+  for (size_t i = 0; i < req->inputs.size(); ++i) {
+    const std::string& text = req->inputs[i];
+    auto enc = pipeline_->tokenizer().encode(text, std::nullopt, opts);
+    if (!enc.ok()) return reply->fail({422, "tokenizer", "input " + std::to_string(i) + ": " + enc.error().message});
+    // Byte offsets -> code point offsets (the input is valid UTF-8: the tokenizer checked).
+    std::vector<uint32_t> cp_at(text.size() + 1, 0);  // code points before byte b
+    uint32_t cp = 0;
+    for (size_t b = 0; b <= text.size(); ++b) {
+      cp_at[b] = cp;
+      if (b < text.size() && (static_cast<unsigned char>(text[b]) & 0xC0) != 0x80) ++cp;
+    }
+    ordered_json tokens = ordered_json::array();
+    for (size_t t = 0; t < enc->ids.size(); ++t) {
+      const bool special = enc->special[t] != 0;
+      const auto& off = enc->offsets[t];
+      ordered_json tok = {{"id", enc->ids[t]}};
+      if (special) {
+        tok["text"] = enc->tokens[t];
+        tok["special"] = true;
+        tok["start"] = nullptr;
+        tok["stop"] = nullptr;
+      } else {
+        tok["text"] = text.substr(off.begin, off.end - off.begin);
+        tok["special"] = false;
+        tok["start"] = cp_at[off.begin];
+        tok["stop"] = cp_at[off.end];
+      }
+      tokens.push_back(std::move(tok));
+    }
+    out.push_back(std::move(tokens));
+  }
+  reply->send(json_response(out));
+}
+
+}  // namespace verdict::server

@@ -1,0 +1,88 @@
+#include "verdict/server/logger.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace verdict::server {
+namespace {
+
+std::string timestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const auto t = std::chrono::system_clock::to_time_t(now);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us));
+  return buf;
+}
+
+// X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1, or W3C traceparent: 00-TRACE_ID-SPAN_ID-01.
+std::string trace_id(const HttpRequest& r) {
+  if (auto h = r.header("x-cloud-trace-context")) return h->substr(0, h->find('/'));
+  if (auto h = r.header("traceparent"); h && h->size() >= 35) return h->substr(3, 32);
+  return "";
+}
+
+std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+}  // namespace
+
+Logger::Logger(LogFormat format, std::string gcp_project) : format_(format), gcp_project_(std::move(gcp_project)) {}
+
+void Logger::write(const std::string& line) {
+  std::lock_guard lock(mu_);
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+void Logger::log(const char* severity, const std::string& message) {
+  if (format_ == LogFormat::kText) {
+    write(timestamp() + " " + severity + " " + message);
+    return;
+  }
+  write(dump({{"severity", severity}, {"message", message}, {"time", timestamp()}}));
+}
+
+void Logger::request(const HttpRequest& r, int status, double latency, const std::string& request_id,
+                     const std::string& detail) {
+  const char* severity = status >= 500 ? "ERROR" : status >= 400 ? "WARNING" : "INFO";
+  // The path only: the query may carry api_key= and review= (the original service's route).
+  std::string message = r.method + " " + r.path + " " + std::to_string(status);
+  if (!detail.empty()) message += " " + detail;
+  const std::string user_agent = r.header("user-agent").value_or("");
+  if (format_ == LogFormat::kText) {
+    char lat[32];
+    std::snprintf(lat, sizeof lat, "%.3fms", latency * 1000);
+    write(timestamp() + " " + severity + " " + message + " " + lat + " " + r.remote_ip + " id=" + request_id);
+    return;
+  }
+  char lat[32];
+  std::snprintf(lat, sizeof lat, "%.6fs", latency);
+  nlohmann::json j = {
+      {"severity", severity},
+      {"message", message},
+      {"time", timestamp()},
+      {"httpRequest",
+       {{"requestMethod", r.method},
+        {"requestUrl", r.path},
+        {"status", status},
+        {"latency", lat},
+        {"remoteIp", r.remote_ip},
+        {"userAgent", user_agent},
+        {"requestSize", std::to_string(r.body.size())}}},
+      {"request_id", request_id},
+  };
+  if (const auto trace = trace_id(r); !trace.empty()) {
+    j["logging.googleapis.com/trace"] =
+        gcp_project_.empty() ? trace : "projects/" + gcp_project_ + "/traces/" + trace;
+  }
+  write(dump(j));
+}
+
+}  // namespace verdict::server

@@ -1,0 +1,235 @@
+#include "verdict/server/request_parsing.h"
+
+namespace verdict::server {
+namespace {
+
+using nlohmann::json;
+
+size_t nesting_depth(const std::string& s) {
+  size_t depth = 0, max_depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : s) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') max_depth = std::max(max_depth, ++depth);
+    else if ((c == ']' || c == '}') && depth > 0) --depth;
+  }
+  return max_depth;
+}
+
+std::string type_name(const json& j) { return j.type_name(); }
+
+// {"text": …, "text_pair": …}
+std::optional<runtime::TextInput> pair_object(const json& j) {
+  if (!j.is_object()) return std::nullopt;
+  auto t = j.find("text");
+  if (t == j.end() || !t->is_string()) return std::nullopt;
+  runtime::TextInput in{t->get<std::string>(), std::nullopt};
+  if (auto p = j.find("text_pair"); p != j.end() && !p->is_null()) {
+    if (!p->is_string()) return std::nullopt;
+    in.text_pair = p->get<std::string>();
+  }
+  return in;
+}
+
+std::optional<ApiError> read_function(const json& params, const char* key, ClassifyRequest& out) {
+  auto f = params.find(key);
+  if (f == params.end() || f->is_null()) return std::nullopt;
+  if (!f->is_string()) return ApiError::validation(std::string("'") + key + "' must be a string");
+  auto fn = model::parse_score_function(f->get<std::string>());
+  if (!fn.ok()) return ApiError::validation(fn.error().message);
+  out.function = *fn;
+  return std::nullopt;
+}
+
+std::optional<ApiError> read_bool(const json& obj, const char* key, std::optional<bool>& out) {
+  auto b = obj.find(key);
+  if (b == obj.end() || b->is_null()) return std::nullopt;
+  if (!b->is_boolean()) return ApiError::validation(std::string("'") + key + "' must be true or false, found " + type_name(*b));
+  out = b->get<bool>();
+  return std::nullopt;
+}
+
+}  // namespace
+
+Parsed<json> parse_json_body(const std::string& body) {
+  if (body.empty()) return ApiError::bad_request("the request body is empty; expected JSON");
+  if (nesting_depth(body) > kMaxJsonDepth) {
+    return ApiError::bad_request("JSON nesting is deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
+  try {
+    return json::parse(body);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    const auto pos = what.find("] ");  // drop nlohmann's "[json.exception.parse_error.101] " prefix
+    return ApiError::bad_request("invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)));
+  }
+}
+
+Parsed<ClassifyRequest> parse_hf_request(const json& body) {
+  if (!body.is_object()) return ApiError::bad_request("the body must be a JSON object with \"inputs\"");
+  auto in = body.find("inputs");
+  if (in == body.end()) return ApiError::bad_request("missing field \"inputs\"");
+  ClassifyRequest r;
+  if (in->is_string()) {
+    r.inputs.push_back({in->get<std::string>(), std::nullopt});
+  } else if (auto pair = pair_object(*in)) {
+    r.inputs.push_back(std::move(*pair));
+  } else if (in->is_array()) {
+    r.batch = true;
+    for (size_t i = 0; i < in->size(); ++i) {
+      const auto& item = (*in)[i];
+      if (item.is_string()) r.inputs.push_back({item.get<std::string>(), std::nullopt});
+      else if (auto p = pair_object(item)) r.inputs.push_back(std::move(*p));
+      else
+        return ApiError::bad_request("inputs[" + std::to_string(i) +
+                                     "] must be a string or {\"text\", \"text_pair\"}, found " + type_name(item));
+    }
+    if (r.inputs.empty()) return ApiError::empty("\"inputs\" is an empty list");
+  } else {
+    return ApiError::bad_request("\"inputs\" must be a string, a list of strings, or {\"text\", \"text_pair\"}; found " +
+                                 type_name(*in));
+  }
+  if (auto p = body.find("parameters"); p != body.end() && !p->is_null()) {
+    if (!p->is_object()) return ApiError::bad_request("\"parameters\" must be an object");
+    if (auto k = p->find("top_k"); k != p->end() && !k->is_null()) {
+      if (!k->is_number_integer() || k->get<int64_t>() < 1) {
+        return ApiError::bad_request("\"top_k\" must be a positive integer or null, found " + k->dump());
+      }
+      r.top_k = static_cast<size_t>(std::min<int64_t>(k->get<int64_t>(), 1 << 20));
+    }
+    if (auto e = read_function(*p, "function_to_apply", r)) return *e;
+    if (auto e = read_bool(*p, "truncation", r.truncate)) return *e;
+  }
+  return r;
+}
+
+Parsed<ClassifyRequest> parse_tei_predict(const json& body) {
+  if (!body.is_object()) return ApiError::validation("the body must be a JSON object with \"inputs\"");
+  auto in = body.find("inputs");
+  if (in == body.end()) return ApiError::validation("missing field `inputs`");
+  ClassifyRequest r;
+  const std::string shape_help =
+      "\"inputs\" must be a string, a pair of strings [string, string] or a batch of mixed strings and pairs "
+      "[[string], [string, string], ...]";
+  if (in->is_string()) {
+    r.inputs.push_back({in->get<std::string>(), std::nullopt});
+  } else if (in->is_array() && !in->empty() && (*in)[0].is_string()) {
+    // One sequence: ["text"] or a pair ["a", "b"] — not a batch.
+    if (in->size() > 2) return ApiError::validation(shape_help + "; found " + std::to_string(in->size()) + " strings");
+    for (const auto& s : *in) {
+      if (!s.is_string()) return ApiError::validation(shape_help);
+    }
+    r.inputs.push_back({(*in)[0].get<std::string>(), std::nullopt});
+    if (in->size() == 2) r.inputs[0].text_pair = (*in)[1].get<std::string>();
+  } else if (in->is_array()) {
+    if (in->empty()) return ApiError::empty("`inputs` cannot be empty");
+    r.batch = true;
+    for (size_t i = 0; i < in->size(); ++i) {
+      const auto& seq = (*in)[i];
+      const bool ok = seq.is_array() && (seq.size() == 1 || seq.size() == 2) &&
+                      std::all_of(seq.begin(), seq.end(), [](const json& s) { return s.is_string(); });
+      if (!ok) return ApiError::validation(shape_help + "; inputs[" + std::to_string(i) + "] is " + seq.dump().substr(0, 80));
+      r.inputs.push_back({seq[0].get<std::string>(), std::nullopt});
+      if (seq.size() == 2) r.inputs.back().text_pair = seq[1].get<std::string>();
+    }
+  } else {
+    return ApiError::validation(shape_help + "; found " + type_name(*in));
+  }
+  std::optional<bool> raw;
+  if (auto e = read_bool(body, "raw_scores", raw)) return *e;
+  if (raw.value_or(false)) r.function = model::ScoreFunction::kNone;
+  if (auto e = read_bool(body, "truncate", r.truncate)) return *e;
+  if (auto d = body.find("truncation_direction"); d != body.end() && !d->is_null()) {
+    const std::string dir = d->is_string() ? d->get<std::string>() : "";
+    if (dir != "right" && dir != "Right") {
+      return ApiError::validation("\"truncation_direction\" " + d->dump() + " is not supported; supported: \"right\"");
+    }
+  }
+  return r;
+}
+
+Parsed<ClassifyRequest> parse_kserve_infer(const json& body) {
+  if (!body.is_object()) return ApiError::bad_request("the body must be a JSON object with \"inputs\"");
+  ClassifyRequest r;
+  r.batch = true;
+  if (auto id = body.find("id"); id != body.end() && !id->is_null()) {
+    if (!id->is_string()) return ApiError::bad_request("\"id\" must be a string");
+    r.id = id->get<std::string>();
+  }
+  auto in = body.find("inputs");
+  if (in == body.end() || !in->is_array() || in->size() != 1) {
+    return ApiError::bad_request("\"inputs\" must be a list of exactly one tensor {name, shape, datatype: BYTES, data}");
+  }
+  const auto& t = (*in)[0];
+  if (!t.is_object()) return ApiError::bad_request("inputs[0] must be a tensor object");
+  auto dt = t.find("datatype");
+  if (dt == t.end() || !dt->is_string() || dt->get<std::string>() != "BYTES") {
+    return ApiError::bad_request("inputs[0].datatype must be \"BYTES\" (texts)");
+  }
+  auto data = t.find("data");
+  if (data == t.end() || !data->is_array()) return ApiError::bad_request("inputs[0].data must be a list of strings");
+  // Row-major data may come nested by shape; flatten it.
+  std::vector<std::string> texts;
+  std::function<std::optional<ApiError>(const json&)> flatten = [&](const json& j) -> std::optional<ApiError> {
+    if (j.is_string()) {
+      texts.push_back(j.get<std::string>());
+      return std::nullopt;
+    }
+    if (!j.is_array()) return ApiError::bad_request("inputs[0].data must hold only strings, found " + type_name(j));
+    for (const auto& e : j) {
+      if (auto err = flatten(e)) return err;
+    }
+    return std::nullopt;
+  };
+  if (auto err = flatten(*data)) return *err;
+  if (auto shape = t.find("shape"); shape != t.end()) {
+    if (!shape->is_array()) return ApiError::bad_request("inputs[0].shape must be a list of sizes");
+    int64_t n = 1;
+    for (const auto& d : *shape) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 0) return ApiError::bad_request("inputs[0].shape must be a list of sizes");
+      n *= std::min<int64_t>(d.get<int64_t>(), 1 << 20);
+    }
+    if (n != static_cast<int64_t>(texts.size())) {
+      return ApiError::bad_request("inputs[0].shape " + shape->dump() + " holds " + std::to_string(n) +
+                                   " elements but data has " + std::to_string(texts.size()));
+    }
+  }
+  if (texts.empty()) return ApiError::empty("inputs[0].data is empty");
+  for (auto& s : texts) r.inputs.push_back({std::move(s), std::nullopt});
+  if (auto p = body.find("parameters"); p != body.end() && p->is_object()) {
+    if (auto e = read_function(*p, "function_to_apply", r)) return *e;
+    if (auto e = read_bool(*p, "truncation", r.truncate)) return *e;
+  }
+  return r;
+}
+
+Parsed<TokenizeRequest> parse_tei_tokenize(const json& body) {
+  if (!body.is_object()) return ApiError::validation("the body must be a JSON object with \"inputs\"");
+  auto in = body.find("inputs");
+  if (in == body.end()) return ApiError::validation("missing field `inputs`");
+  TokenizeRequest r;
+  if (in->is_string()) {
+    r.inputs.push_back(in->get<std::string>());
+  } else if (in->is_array()) {
+    if (in->empty()) return ApiError::empty("`inputs` cannot be empty");
+    r.batch = true;
+    for (size_t i = 0; i < in->size(); ++i) {
+      if (!(*in)[i].is_string()) return ApiError::validation("inputs[" + std::to_string(i) + "] must be a string");
+      r.inputs.push_back((*in)[i].get<std::string>());
+    }
+  } else {
+    return ApiError::validation("\"inputs\" must be a string or a list of strings; found " + type_name(*in));
+  }
+  std::optional<bool> special;
+  if (auto e = read_bool(body, "add_special_tokens", special)) return *e;
+  r.add_special_tokens = special.value_or(true);
+  return r;
+}
+
+}  // namespace verdict::server

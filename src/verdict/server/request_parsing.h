@@ -1,0 +1,47 @@
+// Request bodies of each API turned into inputs and options, or an ApiError that names the
+// field. JSON types stay inside server/.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "verdict/model/postprocess.h"
+#include "verdict/runtime/pipeline.h"
+#include "verdict/server/api_error.h"
+
+namespace verdict::server {
+
+template <class T>
+using Parsed = std::variant<T, ApiError>;
+
+struct ClassifyRequest {
+  std::vector<runtime::TextInput> inputs;
+  bool batch = false;                   // answer with one list per input (else a single answer)
+  std::optional<bool> truncate;         // nullopt: the server's --auto-truncate
+  model::ScoreFunction function = model::ScoreFunction::kDefault;
+  std::optional<size_t> top_k;          // nullopt: every label
+  std::string id;                       // KServe request id, echoed
+};
+
+// Nesting deeper than this is refused before parsing (a stack-depth attack on any parser).
+constexpr size_t kMaxJsonDepth = 32;
+
+// Parses a JSON body: 400 for malformed JSON or too deep nesting.
+Parsed<nlohmann::json> parse_json_body(const std::string& body);
+
+Parsed<ClassifyRequest> parse_hf_request(const nlohmann::json& body);      // POST /
+Parsed<ClassifyRequest> parse_tei_predict(const nlohmann::json& body);     // POST /predict
+Parsed<ClassifyRequest> parse_kserve_infer(const nlohmann::json& body);    // POST /v2/models/{m}/infer
+
+struct TokenizeRequest {
+  std::vector<std::string> inputs;
+  bool batch = false;
+  bool add_special_tokens = true;
+};
+Parsed<TokenizeRequest> parse_tei_tokenize(const nlohmann::json& body);    // POST /tokenize
+
+}  // namespace verdict::server

@@ -1,0 +1,32 @@
+// Every knob of `verdict serve`, with its default. Each has a flag and a VERDICT_* variable.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "verdict/runtime/batcher.h"
+#include "verdict/server/http_server.h"
+
+namespace verdict::server {
+
+enum class LogFormat { kJson, kText };
+
+struct ServerConfig {
+  HttpServerOptions http;
+  runtime::BatcherConfig batcher;
+  size_t max_client_batch_size = 32;  // inputs in one request; beyond: 413
+  bool auto_truncate = true;          // default of `truncate`/`truncation` when a request omits it
+  std::vector<std::string> api_keys;  // empty: no authentication
+  bool query_api_key = true;          // accept ?api_key= (the original service's clients)
+  std::string model_id;               // as given (folder or Hub id)
+  std::string served_model_name;      // KServe {name}; default: the folder's name
+  LogFormat log_format = LogFormat::kJson;
+  bool log_texts = false;             // review texts stay out of logs unless asked
+  std::string cors_allow_origin;      // empty: no CORS headers
+  std::chrono::milliseconds request_timeout{0};  // 0: none; else queued work expires (504)
+  std::chrono::milliseconds shutdown_grace{8000};  // under Cloud Run's 10 s SIGTERM->SIGKILL
+  std::string gcp_project;            // for Cloud Logging trace ids (GOOGLE_CLOUD_PROJECT)
+};
+
+}  // namespace verdict::server

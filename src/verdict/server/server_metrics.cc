@@ -1,0 +1,60 @@
+#include "verdict/server/server_metrics.h"
+
+namespace verdict::server {
+namespace {
+const std::vector<double> kSeconds = metrics::exponential_buckets(0.0005, 2, 16);  // 0.5 ms .. 16 s
+}  // namespace
+
+ServerMetrics::ServerMetrics(metrics::Registry& r)
+    : registry_(r),
+      requests_(r.counter("verdict_requests_total", "HTTP requests by route, method and status",
+                          {"route", "method", "status"})),
+      failures_(r.counter("verdict_request_failures_total", "Failed requests by reason", {"reason"})),
+      request_duration_(r.histogram("verdict_request_duration_seconds", "Whole request time by route", kSeconds,
+                                    {"route"})),
+      tokenization_(r.histogram("verdict_tokenization_duration_seconds", "Tokenization time per request", kSeconds)
+                        .with({})),
+      queue_(r.histogram("verdict_queue_duration_seconds", "Time a request waited for the model", kSeconds).with({})),
+      inference_(r.histogram("verdict_inference_duration_seconds", "Forward-pass time per request", kSeconds).with({})),
+      input_tokens_(r.histogram("verdict_input_tokens", "Tokens per input",
+                                metrics::exponential_buckets(4, 2, 9)).with({})),
+      batch_size_(r.histogram("verdict_batch_size", "Sequences per forward pass",
+                              metrics::exponential_buckets(1, 2, 11)).with({})),
+      batch_tokens_(r.histogram("verdict_batch_tokens", "Tokens per forward pass",
+                                metrics::exponential_buckets(8, 2, 14)).with({})),
+      batch_duration_(r.histogram("verdict_batch_duration_seconds", "Forward-pass time per batch", kSeconds).with({})),
+      queue_size_(r.gauge("verdict_queue_size", "Sequences waiting for the model").with({})),
+      in_flight_(r.gauge("verdict_requests_in_flight", "Admitted inference requests not yet answered").with({})),
+      model_info_(r.gauge("verdict_model_info", "The served model (value 1)",
+                          {"model_id", "architecture", "dtype", "version"})) {}
+
+void ServerMetrics::on_request(const std::string& route, const std::string& method, int status, double seconds) {
+  requests_.with({route, method, std::to_string(status)}).inc();
+  request_duration_.with({route}).observe(seconds);
+}
+
+void ServerMetrics::on_failure(const std::string& reason) { failures_.with({reason}).inc(); }
+
+void ServerMetrics::on_timings(double tokenization_s, double queue_s, double inference_s, size_t input_tokens) {
+  tokenization_.observe(tokenization_s);
+  queue_.observe(queue_s);
+  inference_.observe(inference_s);
+  input_tokens_.observe(static_cast<double>(input_tokens));
+}
+
+void ServerMetrics::set_model_info(const std::string& model_id, const std::string& architecture,
+                                   const std::string& dtype, const std::string& version) {
+  model_info_.with({model_id, architecture, dtype, version}).set(1);
+}
+
+void ServerMetrics::set_in_flight(size_t n) { in_flight_.set(static_cast<double>(n)); }
+
+void ServerMetrics::on_batch(size_t sequences, size_t tokens, double inference_ms) {
+  batch_size_.observe(static_cast<double>(sequences));
+  batch_tokens_.observe(static_cast<double>(tokens));
+  batch_duration_.observe(inference_ms / 1000.0);
+}
+
+void ServerMetrics::on_queue_size(size_t sequences) { queue_size_.set(static_cast<double>(sequences)); }
+
+}  // namespace verdict::server

@@ -1,0 +1,42 @@
+// The Prometheus metrics of `verdict serve` (names verdict_*, like TEI's te_*).
+#pragma once
+
+#include <string>
+
+#include "verdict/common/metrics.h"
+#include "verdict/runtime/batcher.h"
+
+namespace verdict::server {
+
+class ServerMetrics final : public runtime::BatchObserver {
+ public:
+  explicit ServerMetrics(metrics::Registry& registry);
+
+  void on_request(const std::string& route, const std::string& method, int status, double seconds);
+  void on_failure(const std::string& reason);
+  void on_timings(double tokenization_s, double queue_s, double inference_s, size_t input_tokens);
+  void set_model_info(const std::string& model_id, const std::string& architecture, const std::string& dtype,
+                      const std::string& version);
+  void set_in_flight(size_t n);
+
+  void on_batch(size_t sequences, size_t tokens, double inference_ms) override;
+  void on_queue_size(size_t sequences) override;
+
+ private:
+  metrics::Registry& registry_;
+  metrics::Family<metrics::Counter>& requests_;
+  metrics::Family<metrics::Counter>& failures_;
+  metrics::Family<metrics::Histogram>& request_duration_;
+  metrics::Histogram& tokenization_;
+  metrics::Histogram& queue_;
+  metrics::Histogram& inference_;
+  metrics::Histogram& input_tokens_;
+  metrics::Histogram& batch_size_;
+  metrics::Histogram& batch_tokens_;
+  metrics::Histogram& batch_duration_;
+  metrics::Gauge& queue_size_;
+  metrics::Gauge& in_flight_;
+  metrics::Family<metrics::Gauge>& model_info_;
+};
+
+}  // namespace verdict::server

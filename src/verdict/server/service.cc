@@ -1,0 +1,308 @@
+#include "verdict/server/service.h"
+
+#include <nlohmann/json.hpp>
+
+#include <random>
+
+#include "verdict/kernels/cpu.h"
+#include "verdict/version.h"
+
+namespace verdict::server {
+
+using nlohmann::ordered_json;
+
+struct Service::Route {
+  const char* method;
+  const char* path;  // "{name}" matches one path segment
+  const char* name;  // the metrics label
+  RouteHandler handler;
+  bool is_public;    // no API key needed
+};
+
+namespace {
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+bool path_matches(std::string_view pattern, std::string_view path) {
+  while (!pattern.empty() || !path.empty()) {
+    const auto p_seg = pattern.substr(0, pattern.find('/', 1));
+    const auto s_seg = path.substr(0, path.find('/', 1));
+    if (p_seg.empty() || s_seg.empty()) return p_seg.empty() && s_seg.empty();
+    if (p_seg != "/{name}" && p_seg != s_seg) return false;
+    if (p_seg == "/{name}" && s_seg.size() < 2) return false;
+    pattern.remove_prefix(p_seg.size());
+    path.remove_prefix(s_seg.size());
+  }
+  return true;
+}
+
+HttpResponse json_response(const ordered_json& j, int status = 200) {
+  HttpResponse r;
+  r.status = status;
+  r.body = j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+  return r;
+}
+
+}  // namespace
+
+Service::Reply::Reply(Service& service, const HttpRequest& request, std::string route, Respond respond)
+    : service_(service), route_(std::move(route)), respond_(std::move(respond)) {
+  meta_.method = request.method;
+  meta_.path = request.path;
+  meta_.headers = request.headers;
+  meta_.remote_ip = request.remote_ip;
+  meta_.received = request.received;
+  body_size_ = request.body.size();
+  client_gone_ = request.client_gone;
+  id_ = request.header("x-request-id").value_or("");
+  if (id_.empty() || id_.size() > 128) id_ = new_request_id();
+}
+
+void Service::Reply::send(HttpResponse r) {
+  if (sent_.exchange(true)) return;
+  r.headers.emplace_back("x-request-id", id_);
+  service_.add_cors(meta_, r);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - meta_.received).count();
+  service_.metrics_.on_request(route_, meta_.method, r.status, seconds);
+  meta_.body.assign(body_size_, ' ');  // the log reports the size, never the content
+  service_.logger_.request(meta_, r.status, seconds, id_, detail);
+  respond_(std::move(r));
+}
+
+void Service::Reply::fail(const ApiError& e) {
+  service_.metrics_.on_failure(e.type);
+  send(error_response(e));
+}
+
+void Service::add_cors(const HttpRequest& request, HttpResponse& r) const {
+  if (config_.cors_allow_origin.empty()) return;
+  const auto origin = request.header("origin");
+  if (config_.cors_allow_origin == "*") {
+    r.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  } else if (origin) {
+    // A comma-separated list of allowed origins: echo the one that matches.
+    std::string_view list = config_.cors_allow_origin;
+    while (!list.empty()) {
+      auto item = list.substr(0, list.find(','));
+      list.remove_prefix(std::min(list.size(), item.size() + 1));
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      if (item == *origin) {
+        r.headers.emplace_back("Access-Control-Allow-Origin", *origin);
+        r.headers.emplace_back("Vary", "Origin");
+        break;
+      }
+    }
+  }
+}
+
+Service::Service(ServerConfig config, std::unique_ptr<runtime::Pipeline> pipeline, metrics::Registry& registry,
+                 Logger& logger)
+    : config_(std::move(config)),
+      pipeline_(std::move(pipeline)),
+      logger_(logger),
+      metrics_(registry),
+      registry_(registry),
+      keys_(config_.api_keys),
+      routes_({
+          {"GET", "/", "root", &Service::get_root, true},
+          {"POST", "/", "hf_inference", &Service::post_hf, false},
+          {"POST", "/predict", "predict", &Service::post_predict, false},
+          {"POST", "/invocations", "predict", &Service::post_predict, false},
+          {"POST", "/tokenize", "tokenize", &Service::post_tokenize, false},
+          {"GET", "/info", "info", &Service::get_info, false},
+          {"GET", "/health", "health", &Service::get_health, true},
+          {"GET", "/ping", "health", &Service::get_health, true},
+          {"GET", "/metrics", "metrics", &Service::get_metrics, true},
+          {"GET", "/openapi.json", "openapi", &Service::get_openapi, true},
+          {"GET", "/v2", "v2", &Service::get_v2, false},
+          {"GET", "/v2/health/live", "v2_live", &Service::get_v2_live, true},
+          {"GET", "/v2/health/ready", "v2_ready", &Service::get_v2_ready, true},
+          {"GET", "/v2/models/{name}", "v2_model", &Service::get_v2_model, false},
+          {"GET", "/v2/models/{name}/ready", "v2_model_ready", &Service::get_v2_model_ready, false},
+          {"POST", "/v2/models/{name}/infer", "v2_infer", &Service::post_v2_infer, false},
+      }),
+      batcher_(pipeline_->model(), config_.batcher, &metrics_) {
+  const auto& c = pipeline_->config();
+  metrics_.set_model_info(config_.model_id, std::string(model::architecture_name(c.architecture)), "float32",
+                          kVersion);
+}
+
+Service::~Service() = default;
+
+Status Service::warm_up() {
+  auto logits = pipeline_->classify(std::vector<runtime::TextInput>{{"Verdict warm-up.", std::nullopt}}, {});
+  if (!logits.ok()) return logits.error();
+  return {};
+}
+
+HttpResponse Service::refusal(int status, const std::string& message) {
+  return error_response(ApiError{status, status == 413 || status == 431 ? "validation" : "validation", message});
+}
+
+void Service::start_draining() {
+  draining_.store(true);
+  batcher_.shutdown();
+}
+
+bool Service::authorized(const HttpRequest& r) const {
+  if (!keys_.enabled()) return true;
+  if (auto auth = r.header("authorization")) {
+    constexpr std::string_view kBearer = "bearer ";
+    if (auth->size() > kBearer.size()) {
+      std::string scheme = auth->substr(0, kBearer.size());
+      for (char& ch : scheme) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (scheme == kBearer && keys_.accepts(std::string_view(*auth).substr(kBearer.size()))) return true;
+    }
+  }
+  if (config_.query_api_key) {
+    if (auto key = r.query_param("api_key"); key && keys_.accepts(*key)) return true;
+  }
+  return false;
+}
+
+const Service::Route* Service::match(const HttpRequest& r, bool* path_known, std::string* allow) const {
+  std::string path = r.path;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();  // "/predict/" == "/predict"
+  *path_known = false;
+  const Route* found = nullptr;
+  for (const auto& route : routes_) {
+    if (!path_matches(route.path, path)) continue;
+    *path_known = true;
+    if (!allow->empty()) *allow += ", ";
+    *allow += route.method;
+    if (r.method == route.method || (r.method == "HEAD" && std::string_view(route.method) == "GET")) {
+      if (!found) found = &route;
+    }
+  }
+  return found;
+}
+
+void Service::handle(HttpRequest request, Respond respond) {
+  bool path_known = false;
+  std::string allow;
+  const Route* route = match(request, &path_known, &allow);
+  auto reply = std::make_shared<Reply>(*this, request, route ? route->name : "unknown", std::move(respond));
+  if (request.method == "OPTIONS" && path_known) {
+    HttpResponse r;
+    r.status = 204;
+    r.content_type = "text/plain";
+    r.headers = {{"Allow", allow + ", OPTIONS"},
+                 {"Access-Control-Allow-Methods", allow + ", OPTIONS"},
+                 {"Access-Control-Allow-Headers", "Content-Type, Authorization, X-Request-Id"},
+                 {"Access-Control-Max-Age", "600"}};
+    return reply->send(std::move(r));
+  }
+  if (!route) {
+    if (!path_known) return reply->fail(ApiError::not_found("no route " + request.method + " " + request.path));
+    auto e = error_response(ApiError{405, "validation", "method " + request.method + " is not allowed on " +
+                                                            request.path + "; allowed: " + allow});
+    e.headers.emplace_back("Allow", allow);
+    return reply->send(std::move(e));
+  }
+  // GET / is public (a platform health probe) unless it carries a review to classify.
+  const bool needs_key = !route->is_public || (route->handler == &Service::get_root && request.query_param("review"));
+  if (needs_key && !authorized(request)) {
+    return reply->fail(ApiError::unauthorized("missing or invalid API key: send Authorization: Bearer <key>"));
+  }
+  (this->*(route->handler))(request, reply);
+}
+
+void Service::get_health(const HttpRequest&, const std::shared_ptr<Reply>& reply) {
+  if (draining_.load()) return reply->fail({503, "unhealthy", "shutting down"});
+  HttpResponse r;
+  r.body = "{\"status\":\"ok\"}";
+  reply->send(std::move(r));
+}
+
+void Service::get_metrics(const HttpRequest&, const std::shared_ptr<Reply>& reply) {
+  metrics_.set_in_flight(batcher_.in_flight());
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = registry_.render();
+  reply->send(std::move(r));
+}
+
+void Service::get_openapi(const HttpRequest&, const std::shared_ptr<Reply>& reply) {
+  HttpResponse r;
+  r.body = std::string(openapi_document());
+  reply->send(std::move(r));
+}
+
+void Service::get_info(const HttpRequest&, const std::shared_ptr<Reply>& reply) {
+  const auto& c = pipeline_->config();
+  ordered_json id2label = ordered_json::object(), label2id = ordered_json::object();
+  for (size_t i = 0; i < c.labels.size(); ++i) {
+    id2label[std::to_string(i)] = c.labels[i];
+    label2id[c.labels[i]] = i;
+  }
+  reply->send(json_response({
+      {"model_id", config_.model_id},
+      {"model_sha", nullptr},
+      {"model_dtype", "float32"},
+      {"model_type", {{"classifier", {{"id2label", id2label}, {"label2id", label2id}}}}},
+      {"max_concurrent_requests", config_.batcher.max_concurrent_requests},
+      {"max_input_length", pipeline_->max_input_length()},
+      {"max_batch_tokens", config_.batcher.max_batch_tokens},
+      {"max_batch_requests", config_.batcher.max_batch_requests ? ordered_json(config_.batcher.max_batch_requests)
+                                                                : ordered_json(nullptr)},
+      {"max_client_batch_size", config_.max_client_batch_size},
+      {"auto_truncate", config_.auto_truncate},
+      {"tokenization_workers", config_.http.worker_threads},
+      {"version", kVersion},
+      {"sha", nullptr},
+      {"docker_label", nullptr},
+      {"served_model_name", config_.served_model_name},
+      {"architecture", model::architecture_name(c.architecture)},
+      {"labels", c.labels},
+      {"isa", kernels::effective_isa()},
+      {"compute_threads", kernels::num_threads()},
+  }));
+}
+
+void Service::get_v2(const HttpRequest&, const std::shared_ptr<Reply>& reply) {
+  reply->send(json_response({{"name", "verdict"}, {"version", kVersion}, {"extensions", ordered_json::array()}}));
+}
+
+void Service::get_v2_live(const HttpRequest&, const std::shared_ptr<Reply>& reply) {
+  reply->send(json_response({{"live", true}}));
+}
+
+void Service::get_v2_ready(const HttpRequest&, const std::shared_ptr<Reply>& reply) {
+  const bool ready = !draining_.load();
+  reply->send(json_response({{"ready", ready}}, ready ? 200 : 503));
+}
+
+bool Service::known_model(const HttpRequest& r, const std::shared_ptr<Reply>& reply) const {
+  // /v2/models/{name}/...
+  const std::string_view rest = std::string_view(r.path).substr(std::string_view("/v2/models/").size());
+  const std::string name(rest.substr(0, rest.find('/')));
+  if (name == config_.served_model_name) return true;
+  reply->fail(ApiError::not_found("model '" + name + "' is not served here; this server serves '" +
+                                  config_.served_model_name + "'"));
+  return false;
+}
+
+void Service::get_v2_model(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
+  if (!known_model(r, reply)) return;
+  reply->send(json_response({
+      {"name", config_.served_model_name},
+      {"versions", ordered_json::array({"1"})},
+      {"platform", "verdict"},
+      {"inputs", ordered_json::array({{{"name", "text"}, {"datatype", "BYTES"}, {"shape", {-1}}}})},
+      {"outputs", ordered_json::array({{{"name", "label"}, {"datatype", "BYTES"}, {"shape", {-1}}},
+                                       {{"name", "score"}, {"datatype", "FP32"}, {"shape", {-1}}}})},
+  }));
+}
+
+void Service::get_v2_model_ready(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
+  if (!known_model(r, reply)) return;
+  const bool ready = !draining_.load();
+  reply->send(json_response({{"name", config_.served_model_name}, {"ready", ready}}, ready ? 200 : 503));
+}
+
+}  // namespace verdict::server

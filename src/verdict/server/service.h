@@ -1,0 +1,110 @@
+// The routes of `verdict serve` and the state they share: the original service's GET /, the
+// Hugging Face Inference API (POST /), TEI (/predict, /tokenize, /info, /health, /metrics),
+// KServe v2 (/v2/...), and /openapi.json. Requests flow HTTP -> parse -> tokenize (worker
+// thread) -> batcher (compute thread) -> scores -> HTTP; handlers never run the model.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "verdict/common/metrics.h"
+#include "verdict/runtime/batcher.h"
+#include "verdict/runtime/pipeline.h"
+#include "verdict/server/api_error.h"
+#include "verdict/server/api_keys.h"
+#include "verdict/server/http_server.h"
+#include "verdict/server/logger.h"
+#include "verdict/server/request_parsing.h"
+#include "verdict/server/server_config.h"
+#include "verdict/server/server_metrics.h"
+
+namespace verdict::server {
+
+// The OpenAPI 3 document (src/verdict/server/openapi.json, embedded at build time).
+std::string_view openapi_document();
+
+class Service {
+ public:
+  Service(ServerConfig config, std::unique_ptr<runtime::Pipeline> pipeline, metrics::Registry& registry,
+          Logger& logger);
+  ~Service();
+
+  // One forward pass, so the first request does not pay for kernel JIT and page faults.
+  Status warm_up();
+  // The HttpServer handler.
+  void handle(HttpRequest request, Respond respond);
+  // Responses for requests the HTTP layer refuses itself.
+  static HttpResponse refusal(int status, const std::string& message);
+
+  // SIGTERM: /health and readiness fail, new inference is refused, queued work finishes.
+  void start_draining();
+  bool wait_idle(std::chrono::milliseconds timeout) { return batcher_.wait_idle(timeout); }
+  const ServerConfig& config() const { return config_; }
+
+  // A request being answered: adds common headers, logs and counts it, exactly once.
+  class Reply;
+  struct Route;
+
+ private:
+  using RouteHandler = void (Service::*)(const HttpRequest&, const std::shared_ptr<Reply>&);
+
+  bool authorized(const HttpRequest& request) const;
+  void add_cors(const HttpRequest& request, HttpResponse& response) const;
+  const Route* match(const HttpRequest& request, bool* path_known, std::string* allow) const;
+
+  // Inference shared by every classification route: validate, tokenize, queue, score, render.
+  using Renderer = std::function<HttpResponse(const ClassifyRequest&, const std::vector<std::vector<model::LabelScore>>&)>;
+  void classify(ClassifyRequest request, const std::shared_ptr<Reply>& reply, Renderer render);
+
+  void get_root(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void post_hf(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void post_predict(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void post_tokenize(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void get_info(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void get_health(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void get_metrics(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void get_openapi(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void get_v2(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void get_v2_live(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void get_v2_ready(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void get_v2_model(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void get_v2_model_ready(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void post_v2_infer(const HttpRequest&, const std::shared_ptr<Reply>&);
+  bool known_model(const HttpRequest& request, const std::shared_ptr<Reply>& reply) const;
+
+  ServerConfig config_;
+  std::unique_ptr<runtime::Pipeline> pipeline_;
+  Logger& logger_;
+  ServerMetrics metrics_;
+  metrics::Registry& registry_;
+  ApiKeys keys_;
+  std::atomic<bool> draining_{false};
+  std::vector<Route> routes_;
+  runtime::Batcher batcher_;  // last: its thread stops before the rest goes away
+};
+
+// A request being answered. Thread-safe; only the first send() counts.
+class Service::Reply {
+ public:
+  Reply(Service& service, const HttpRequest& request, std::string route, Respond respond);
+  void send(HttpResponse response);
+  void fail(const ApiError& error);
+  const std::string& id() const { return id_; }
+  const std::shared_ptr<const std::atomic<bool>>& client_gone() const { return client_gone_; }
+  std::string detail;  // extra log text (review texts, with --log-texts)
+
+ private:
+  Service& service_;
+  HttpRequest meta_;  // the request without its body, for the log line
+  size_t body_size_ = 0;
+  std::string route_;
+  Respond respond_;
+  std::string id_;
+  std::shared_ptr<const std::atomic<bool>> client_gone_;
+  std::atomic<bool> sent_{false};
+};
+
+}  // namespace verdict::server
