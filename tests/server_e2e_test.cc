@@ -1,0 +1,431 @@
+// `verdict serve` over real HTTP on 127.0.0.1: every route, input shape and error of the
+// original, Hugging Face, TEI and KServe contracts, against the golden expected outputs.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
+#include <set>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "testing/server_process.h"
+#include "testing/testdata.h"
+
+namespace verdict {
+namespace {
+
+using nlohmann::json;
+using testing::http_request;
+using testing::HttpResult;
+using testing::ServerProcess;
+
+std::filesystem::path model_dir(const std::string& name) { return testing::testdata_dir() / "models" / name; }
+
+json body_json(const HttpResult& r) {
+  auto j = json::parse(r.body, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.body;
+  return j;
+}
+
+void expect_scores(const json& got, const json& expected_all, const std::string& context) {
+  ASSERT_TRUE(got.is_array()) << context << ": " << got.dump();
+  ASSERT_EQ(got.size(), expected_all.size()) << context;
+  for (size_t k = 0; k < got.size(); ++k) {
+    EXPECT_EQ(got[k]["label"], expected_all[k]["label"]) << context;
+    EXPECT_NEAR(got[k]["score"].get<double>(), expected_all[k]["score"].get<double>(), 1e-4) << context;
+  }
+}
+
+// One server per model for the golden tests.
+class ServeGoldenTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ServeGoldenTest, EveryRouteReproducesTheGoldenScores) {
+  ServerProcess server({"--model", model_dir(GetParam()).string()});
+  ASSERT_TRUE(server.running()) << server.logs();
+  const auto rows = testing::read_jsonl(model_dir(GetParam()) / "expected.jsonl");
+  // TEI batches of up to 32 (the default client batch limit): singles and pairs mixed.
+  for (size_t start = 0; start < rows.size(); start += 32) {
+    json inputs = json::array();
+    for (size_t i = start; i < std::min(rows.size(), start + 32); ++i) {
+      json seq = json::array({rows[i]["text"]});
+      if (rows[i].contains("text_pair")) seq.push_back(rows[i]["text_pair"]);
+      inputs.push_back(seq);
+    }
+    const auto r = http_request(server.port(), "POST", "/predict", json{{"inputs", inputs}}.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto got = body_json(r);
+    ASSERT_EQ(got.size(), inputs.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      expect_scores(got[i], rows[start + i]["all_scores"], rows[start + i]["text"].get<std::string>());
+    }
+  }
+  // Hugging Face API: a list of strings and {text, text_pair} objects; one list per input.
+  json hf_inputs = json::array();
+  for (size_t i = 0; i < std::min<size_t>(rows.size(), 32); ++i) {
+    if (rows[i].contains("text_pair")) hf_inputs.push_back({{"text", rows[i]["text"]}, {"text_pair", rows[i]["text_pair"]}});
+    else hf_inputs.push_back(rows[i]["text"]);
+  }
+  auto r = http_request(server.port(), "POST", "/", json{{"inputs", hf_inputs}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto got = body_json(r);
+  for (size_t i = 0; i < hf_inputs.size(); ++i) expect_scores(got[i], rows[i]["all_scores"], "hf");
+  // The original route and KServe: the top label.
+  const auto& row = rows[1];
+  std::string review;
+  for (unsigned char c : row["text"].get<std::string>()) {
+    char buf[4];
+    std::snprintf(buf, sizeof buf, "%%%02X", c);
+    review += buf;
+  }
+  r = http_request(server.port(), "GET", "/?review=" + review);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_json(r)["label"], row["label"]);
+  EXPECT_NEAR(body_json(r)["score"].get<double>(), row["score"].get<double>(), 1e-4);
+  const std::string name = GetParam();
+  r = http_request(server.port(), "POST", "/v2/models/" + name + "/infer",
+                   json{{"id", "r1"}, {"inputs", {{{"name", "text"}, {"shape", {1}}, {"datatype", "BYTES"}, {"data", {row["text"]}}}}}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  got = body_json(r);
+  EXPECT_EQ(got["id"], "r1");
+  EXPECT_EQ(got["outputs"][0]["data"][0], row["label"]);
+  EXPECT_NEAR(got["outputs"][1]["data"][0].get<double>(), row["score"].get<double>(), 1e-4);
+  EXPECT_EQ(server.terminate(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Golden, ServeGoldenTest,
+                         ::testing::Values("distilbert-sst2-tiny", "bert-3label-tiny", "distilbert-multilabel-tiny",
+                                           "bert-regression-tiny", "bert-5star-bf16-tiny"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+// Tests sharing one server of the tiny SST-2 model.
+class ServeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new ServerProcess({"--model", model_dir("distilbert-sst2-tiny").string(), "--payload-limit", "100000",
+                                 "--max-client-batch-size", "4"});
+    rows_ = testing::read_jsonl(model_dir("distilbert-sst2-tiny") / "expected.jsonl");
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override { ASSERT_TRUE(server_->running()) << server_->logs(); }
+  HttpResult post(const std::string& path, const std::string& body) {
+    return http_request(server_->port(), "POST", path, body);
+  }
+  HttpResult get(const std::string& target) { return http_request(server_->port(), "GET", target); }
+  static ServerProcess* server_;
+  static std::vector<json> rows_;
+};
+ServerProcess* ServeTest::server_ = nullptr;
+std::vector<json> ServeTest::rows_;
+
+TEST_F(ServeTest, TeiPredictAnswersEachInputShapeInItsOwnForm) {
+  auto single = post("/predict", R"({"inputs": "that was great"})");
+  ASSERT_EQ(single.status, 200) << single.body;
+  expect_scores(body_json(single), rows_[1]["all_scores"], "single");
+  for (const char* h : {"x-compute-time", "x-compute-tokens", "x-queue-time", "x-inference-time",
+                        "x-tokenization-time", "x-total-time", "x-request-id"}) {
+    EXPECT_FALSE(single.header(h).empty()) << h;
+  }
+  EXPECT_EQ(single.header("x-compute-tokens"), "5");
+  // ["a", "b"] is ONE pair, not a batch of two.
+  auto pair = post("/predict", R"({"inputs": ["How was the delivery?", "It arrived two weeks late."]})");
+  ASSERT_EQ(pair.status, 200) << pair.body;
+  EXPECT_TRUE(body_json(pair)[0].is_object());
+  // ["a"] is one text.
+  auto one = post("/predict", R"({"inputs": ["that was great"]})");
+  expect_scores(body_json(one), rows_[1]["all_scores"], "one-element list");
+  auto batch = post("/predict", R"({"inputs": [["that was great"], ["How was the delivery?", "It arrived two weeks late."]]})");
+  ASSERT_EQ(batch.status, 200) << batch.body;
+  const auto b = body_json(batch);
+  ASSERT_EQ(b.size(), 2u);
+  expect_scores(b[0], rows_[1]["all_scores"], "batch[0]");
+  expect_scores(b[1], body_json(pair), "batch[1] equals the pair");
+  auto raw = post("/predict", R"({"inputs": "that was great", "raw_scores": true})");
+  const auto logits = rows_[1]["logits"];
+  EXPECT_NEAR(body_json(raw)[0]["score"].get<double>(), std::max(logits[0].get<double>(), logits[1].get<double>()), 1e-4);
+}
+
+TEST_F(ServeTest, HuggingFaceApiAppliesTopKAndFunctionToApply) {
+  auto r = post("/", R"({"inputs": "that was great", "parameters": {"top_k": 1}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = body_json(r);
+  ASSERT_EQ(j.size(), 1u);
+  ASSERT_EQ(j[0].size(), 1u);
+  EXPECT_EQ(j[0][0]["label"], rows_[1]["label"]);
+  r = post("/", R"({"inputs": ["that was great", "Director tried too much."], "parameters": {"function_to_apply": "none", "top_k": null}})");
+  j = body_json(r);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_NEAR(j[0][0]["score"].get<double>(), rows_[1]["logits"][0].get<double>(), 1e-4);
+  r = post("/", R"({"inputs": "that was great", "parameters": {"function_to_apply": "sigmoid"}})");
+  j = body_json(r);
+  EXPECT_NEAR(j[0][0]["score"].get<double>(), 1 / (1 + std::exp(-rows_[1]["logits"][0].get<double>())), 1e-4);
+  r = post("/", R"({"inputs": {"text": "How was the delivery?", "text_pair": "It arrived two weeks late."}})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_json(r).size(), 1u);
+}
+
+TEST_F(ServeTest, EveryMalformedRequestGetsItsOwn4xxWithAJsonError) {
+  struct Case {
+    const char* path;
+    std::string body;
+    int status;
+    const char* message;
+    const char* type;
+  };
+  const std::vector<Case> cases = {
+      {"/predict", "{not json", 400, "invalid JSON", "validation"},
+      {"/predict", "", 400, "empty", "validation"},
+      {"/predict", R"({"input": "x"})", 422, "missing field `inputs`", "validation"},
+      {"/predict", R"({"inputs": 42})", 422, "must be a string", "validation"},
+      {"/predict", R"({"inputs": ["a", "b", "c"]})", 422, "found 3 strings", "validation"},
+      {"/predict", R"({"inputs": [["a", "b", "c"]]})", 422, "inputs[0]", "validation"},
+      {"/predict", R"({"inputs": []})", 400, "cannot be empty", "empty"},
+      {"/predict", R"({"inputs": [["a"],["b"],["c"],["d"],["e"]]})", 413, "batch size 5 > maximum allowed batch size 4", "validation"},
+      {"/predict", R"({"inputs": "x", "raw_scores": "yes"})", 422, "'raw_scores' must be true or false", "validation"},
+      {"/predict", R"({"inputs": "x", "truncation_direction": "left"})", 422, "not supported", "validation"},
+      {"/predict", std::string(40, '[') + std::string(40, ']'), 400, "nesting is deeper than 32", "validation"},
+      {"/predict", R"({"inputs": ")" + std::string(3000, 'a') + " " + [] { std::string s; for (int i = 0; i < 600; ++i) s += "word "; return s; }() + R"(", "truncate": false})",
+       422, "more than the model's maximum of 512", "validation"},
+      {"/", R"({"inputs": "x", "parameters": {"top_k": 0}})", 400, "\"top_k\" must be a positive integer", "validation"},
+      {"/", R"({"inputs": "x", "parameters": {"function_to_apply": "relu"}})", 422, "function_to_apply must be one of", "validation"},
+      {"/", R"({"parameters": {}})", 400, "missing field \"inputs\"", "validation"},
+      {"/", R"({"inputs": [1, 2]})", 400, "inputs[0] must be a string", "validation"},
+      {"/", R"({"inputs": []})", 400, "empty", "empty"},
+      {"/tokenize", R"({"inputs": [1]})", 422, "inputs[0] must be a string", "validation"},
+      {"/v2/models/distilbert-sst2-tiny/infer", R"({"inputs": [{"name": "text", "datatype": "FP32", "data": [1]}]})", 400, "BYTES", "validation"},
+      {"/v2/models/distilbert-sst2-tiny/infer", R"({"inputs": [{"name": "text", "shape": [3], "datatype": "BYTES", "data": ["a"]}]})", 400, "holds 3 elements but data has 1", "validation"},
+      {"/v2/models/other/infer", R"({"inputs": []})", 404, "model 'other' is not served here", "not_found"},
+      {"/predict", R"({"inputs": ")" + std::string(100001, 'x') + R"("})", 413, "payload limit of 100000 bytes", "validation"},
+  };
+  for (const auto& c : cases) {
+    const auto r = post(c.path, c.body);
+    EXPECT_EQ(r.status, c.status) << c.path << " " << c.body.substr(0, 80) << " -> " << r.body;
+    const auto j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_NE(j.value("error", "").find(c.message), std::string::npos) << c.body.substr(0, 80) << " -> " << r.body;
+    EXPECT_EQ(j.value("error_type", ""), c.type) << r.body;
+  }
+  EXPECT_EQ(get("/nope").status, 404);
+  const auto wrong_method = http_request(server_->port(), "DELETE", "/predict");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.header("allow"), "POST");
+  // The server is still fine afterwards.
+  EXPECT_EQ(post("/predict", R"({"inputs": "ok"})").status, 200);
+}
+
+TEST_F(ServeTest, OriginalRouteClassifiesThatReviewAndDescribesItselfWithoutOne) {
+  auto r = get("/?review=that%20was%20great");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_json(r)["label"], rows_[1]["label"]);
+  EXPECT_NEAR(body_json(r)["score"].get<double>(), rows_[1]["score"].get<double>(), 1e-4);
+  auto other = get("/?review=Director+tried+too+much.");
+  EXPECT_NEAR(body_json(other)["score"].get<double>(), rows_[3]["score"].get<double>(), 1e-4);
+  r = get("/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(body_json(r)["name"], "verdict");
+  EXPECT_EQ(get("/?api_key=k").status, 400);
+}
+
+TEST_F(ServeTest, TokenizeGivesCodePointOffsetsAndMarksSpecialTokens) {
+  auto r = post("/tokenize", R"({"inputs": "Héllo, wörld!"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto j = body_json(r);
+  ASSERT_EQ(j.size(), 1u);
+  const auto& t = j[0];
+  ASSERT_EQ(t.size(), 6u);
+  EXPECT_EQ(t[0], json({{"id", 101}, {"text", "[CLS]"}, {"special", true}, {"start", nullptr}, {"stop", nullptr}}));
+  EXPECT_EQ(t[1], json({{"id", 7592}, {"text", "Héllo"}, {"special", false}, {"start", 0}, {"stop", 5}}));
+  EXPECT_EQ(t[3]["start"], 7);
+  EXPECT_EQ(t[3]["stop"], 12);
+  r = post("/tokenize", R"({"inputs": ["a", "b c"], "add_special_tokens": false})");
+  const auto batch = body_json(r);
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[1].size(), 2u);
+}
+
+TEST_F(ServeTest, InfoHealthMetricsAndKserveMetadataDescribeTheServer) {
+  auto info = body_json(get("/info"));
+  EXPECT_EQ(info["model_type"]["classifier"]["id2label"]["1"], "POSITIVE");
+  EXPECT_EQ(info["max_client_batch_size"], 4);
+  EXPECT_EQ(info["max_input_length"], 512);
+  EXPECT_EQ(info["auto_truncate"], true);
+  for (const char* k : {"model_id", "model_dtype", "max_concurrent_requests", "max_batch_tokens", "version",
+                        "served_model_name"}) {
+    EXPECT_TRUE(info.contains(k)) << k;
+  }
+  EXPECT_EQ(get("/health").status, 200);
+  const auto metrics = get("/metrics");
+  EXPECT_NE(metrics.body.find("verdict_requests_total{"), std::string::npos);
+  EXPECT_NE(metrics.body.find("verdict_batch_size_bucket"), std::string::npos);
+  EXPECT_NE(metrics.body.find("verdict_model_info{"), std::string::npos);
+  EXPECT_EQ(body_json(get("/v2"))["name"], "verdict");
+  EXPECT_EQ(get("/v2/health/live").status, 200);
+  EXPECT_EQ(get("/v2/health/ready").status, 200);
+  auto meta = body_json(get("/v2/models/distilbert-sst2-tiny"));
+  EXPECT_EQ(meta["inputs"][0]["datatype"], "BYTES");
+  EXPECT_EQ(meta["outputs"][1]["datatype"], "FP32");
+  EXPECT_EQ(body_json(get("/v2/models/distilbert-sst2-tiny/ready"))["ready"], true);
+  EXPECT_EQ(get("/v2/models/unknown").status, 404);
+}
+
+// Every path of the OpenAPI document is served, and every served path is in the document.
+TEST_F(ServeTest, OpenApiDocumentAndServedRoutesAgree) {
+  const auto doc = body_json(get("/openapi.json"));
+  std::ifstream file(std::filesystem::path(VERDICT_SOURCE_DIR) / "src/verdict/server/openapi.json");
+  EXPECT_EQ(doc, json::parse(file)) << "the served document is the one kept in the repo";
+  std::set<std::pair<std::string, std::string>> documented;
+  for (const auto& [path, ops] : doc["paths"].items()) {
+    for (const auto& [method, op] : ops.items()) {
+      std::string m = method;
+      for (char& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      documented.emplace(m, path);
+      std::string concrete = path;
+      if (auto p = concrete.find("{name}"); p != std::string::npos) concrete.replace(p, 6, "distilbert-sst2-tiny");
+      const auto r = http_request(server_->port(), m, concrete, m == "POST" ? "{}" : "");
+      EXPECT_NE(r.status, 404) << m << " " << path << " is documented but not served";
+      EXPECT_NE(r.status, 405) << m << " " << path << " is documented but not served";
+    }
+  }
+  // The other direction: the routes the server answers must all be documented.
+  const std::vector<std::pair<std::string, std::string>> served = {
+      {"GET", "/"}, {"POST", "/"}, {"POST", "/predict"}, {"POST", "/invocations"}, {"POST", "/tokenize"},
+      {"GET", "/info"}, {"GET", "/health"}, {"GET", "/ping"}, {"GET", "/metrics"}, {"GET", "/openapi.json"},
+      {"GET", "/v2"}, {"GET", "/v2/health/live"}, {"GET", "/v2/health/ready"}, {"GET", "/v2/models/{name}"},
+      {"GET", "/v2/models/{name}/ready"}, {"POST", "/v2/models/{name}/infer"}};
+  for (const auto& route : served) EXPECT_TRUE(documented.count(route)) << route.first << " " << route.second;
+  EXPECT_EQ(documented.size(), served.size());
+  // A path nobody documented is not served.
+  EXPECT_EQ(get("/embed").status, 404);
+}
+
+TEST_F(ServeTest, ManyConcurrentClientsGetTheSingleRequestAnswers) {
+  // 32 connections at once, 8 requests each, mixed lengths and routes.
+  std::vector<std::future<int>> clients;
+  for (int c = 0; c < 32; ++c) {
+    clients.push_back(std::async(std::launch::async, [this, c] {
+      int failures = 0;
+      for (int k = 0; k < 8; ++k) {
+        const auto& row = rows_[(c * 8 + k) % 90];
+        json req = {{"inputs", row.contains("text_pair") ? json::array({row["text"], row["text_pair"]}) : row["text"]}};
+        const auto r = http_request(server_->port(), "POST", "/predict", req.dump());
+        if (r.status != 200) {
+          ++failures;
+          continue;
+        }
+        const auto got = json::parse(r.body);
+        if (got[0]["label"] != row["all_scores"][0]["label"] ||
+            std::abs(got[0]["score"].get<double>() - row["all_scores"][0]["score"].get<double>()) > 1e-4) {
+          ++failures;
+        }
+      }
+      return failures;
+    }));
+  }
+  int failures = 0;
+  for (auto& c : clients) failures += c.get();
+  EXPECT_EQ(failures, 0);
+}
+
+TEST_F(ServeTest, HundredsOfIdleConnectionsDoNotStarveOtherClients) {
+  std::vector<int> idle;
+  for (int i = 0; i < 300; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    if (i % 2) send(fd, "POST /predict HTTP/1.1\r\nContent-Length: 100\r\n", 45, MSG_NOSIGNAL);  // slow: never finishes
+    idle.push_back(fd);
+  }
+  const auto r = post("/predict", R"({"inputs": "that was great"})");
+  EXPECT_EQ(r.status, 200);
+  for (int fd : idle) close(fd);
+}
+
+TEST(ServeAuthTest, KeysAreRequiredWhereTheContractSaysAndComparedExactly) {
+  const auto keyfile = testing::make_temp_dir("verdict-keys-") / "keys";
+  std::ofstream(keyfile) << "# support team\nsecond-key\n";
+  ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string(), "--api-key", "s3cret",
+                        "--api-key-file", keyfile.string()});
+  ASSERT_TRUE(server.running()) << server.logs();
+  const auto p = server.port();
+  const std::string body = R"({"inputs": "that was great"})";
+  EXPECT_EQ(http_request(p, "POST", "/predict", body).status, 401);
+  EXPECT_EQ(http_request(p, "POST", "/predict", body, {{"Authorization", "Bearer wrong"}}).status, 401);
+  EXPECT_EQ(http_request(p, "POST", "/predict", body, {{"Authorization", "Bearer s3cre"}}).status, 401);
+  EXPECT_EQ(http_request(p, "POST", "/predict", body, {{"Authorization", "Bearer s3cret"}}).status, 200);
+  EXPECT_EQ(http_request(p, "POST", "/", body, {{"Authorization", "bearer second-key"}}).status, 200);
+  const auto unauthorized = http_request(p, "GET", "/?review=great");
+  EXPECT_EQ(unauthorized.status, 401);
+  EXPECT_NE(json::parse(unauthorized.body)["error"].get<std::string>().find("API key"), std::string::npos);
+  EXPECT_EQ(http_request(p, "GET", "/?review=great&api_key=s3cret").status, 200);
+  EXPECT_EQ(http_request(p, "GET", "/?review=great&api_key=nope").status, 401);
+  for (const char* open : {"/", "/health", "/metrics", "/v2/health/live", "/v2/health/ready", "/openapi.json"}) {
+    EXPECT_EQ(http_request(p, "GET", open).status, 200) << open;
+  }
+  for (const char* closed : {"/info", "/v2", "/v2/models/distilbert-sst2-tiny"}) {
+    EXPECT_EQ(http_request(p, "GET", closed).status, 401) << closed;
+  }
+  EXPECT_EQ(server.terminate(), 0);
+  const auto logs = server.logs();
+  EXPECT_EQ(logs.find("s3cret"), std::string::npos) << "keys never reach the logs";
+  EXPECT_EQ(logs.find("that was great"), std::string::npos) << "texts stay out of the logs by default";
+}
+
+TEST(ServeAuthTest, QueryKeysCanBeTurnedOff) {
+  ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string(), "--no-query-api-key"},
+                       {"VERDICT_API_KEY=envkey"});
+  ASSERT_TRUE(server.running()) << server.logs();
+  EXPECT_EQ(http_request(server.port(), "GET", "/?review=great&api_key=envkey").status, 401);
+  EXPECT_EQ(http_request(server.port(), "GET", "/?review=great", "", {{"Authorization", "Bearer envkey"}}).status, 200);
+}
+
+TEST(ServeLifecycleTest, SigtermDuringLoadAnswersEveryAcceptedRequestAndExitsZero) {
+  ServerProcess server({"--model", model_dir("bert-3label-tiny").string()});
+  ASSERT_TRUE(server.running()) << server.logs();
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, refused{0}, bad{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 16; ++c) {
+    clients.emplace_back([&] {
+      while (!stop.load()) {
+        const auto r = http_request(server.port(), "POST", "/predict", R"({"inputs": [["a fine review"], ["another one", "with a pair"]]})");
+        if (r.status == 200) ++ok;
+        else if (r.status == 503 || r.status == 0) ++refused;  // after SIGTERM: refused, never half-served
+        else ++bad;
+      }
+    });
+  }
+  while (ok.load() < 50) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const int code = server.terminate();
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GE(ok.load(), 50);
+  EXPECT_NE(server.logs().find("every accepted request was answered"), std::string::npos) << server.logs();
+}
+
+TEST(ServeStartupTest, ABrokenModelStopsTheServerWithOneLine) {
+  const auto dir = testing::make_temp_dir("verdict-broken-serve-");
+  std::ofstream(dir / "config.json") << R"({"model_type": "distilbert", "vocab_size": 100, "dim": "big"})";
+  ServerProcess server({"--model", dir.string()});
+  EXPECT_FALSE(server.running());
+  EXPECT_NE(server.terminate(), 0);
+  const auto logs = server.logs();
+  EXPECT_NE(logs.find("config.json: field 'dim' must be an integer"), std::string::npos) << logs;
+  EXPECT_EQ(std::count(logs.begin(), logs.end(), '\n'), 1) << "one line: " << logs;
+}
+
+}  // namespace
+}  // namespace verdict
