@@ -3,6 +3,7 @@
 
 #include "verdict/cli/commands.h"
 #include "verdict/cli/inputs.h"
+#include "verdict/hub/cache.h"
 
 namespace verdict::cli {
 namespace {
@@ -17,7 +18,9 @@ struct TokenizeArgs {
 
 int run_tokenize(const TokenizeArgs& a) {
   // Only the tokenizer files are needed: no weights are opened.
-  auto tok = tokenizer::load_tokenizer(a.model);
+  auto dir = hub::resolve_model(a.model);
+  if (!dir.ok()) return fail(dir.error().message);
+  auto tok = tokenizer::load_tokenizer(*dir);
   if (!tok.ok()) return fail(tok.error().message);
   tokenizer::EncodeOptions options;
   options.add_special_tokens = !a.no_special;

@@ -13,7 +13,7 @@ namespace {
 class BatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto p = Pipeline::load(testing::testdata_dir() / "models" / "bert-3label-tiny");
+    auto p = Pipeline::load((testing::testdata_dir() / "models" / "bert-3label-tiny").string());
     ASSERT_TRUE(p.ok()) << p.error().message;
     pipeline_ = std::move(*p);
     const auto rows = testing::read_jsonl(testing::testdata_dir() / "models" / "bert-3label-tiny" / "expected.jsonl");

@@ -2,13 +2,14 @@
 
 #include <algorithm>
 
+#include "verdict/hub/cache.h"
+
 namespace verdict::runtime {
 
-Result<std::unique_ptr<Pipeline>> Pipeline::load(const std::filesystem::path& dir) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    return make_error(ErrorCode::kNotFound, dir.string() + ": model folder not found");
-  }
+Result<std::unique_ptr<Pipeline>> Pipeline::load(const std::string& model_name) {
+  auto resolved = hub::resolve_model(model_name);
+  if (!resolved.ok()) return resolved.error();
+  const std::filesystem::path dir = *resolved;
   auto model = model::SequenceClassifier::load(dir);
   if (!model.ok()) return model.error();
   auto tok = tokenizer::load_tokenizer(dir);

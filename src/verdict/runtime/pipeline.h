@@ -30,7 +30,8 @@ struct ClassifyOptions {
 // Not thread-safe: one caller at a time (the model reuses its workspace).
 class Pipeline {
  public:
-  static Result<std::unique_ptr<Pipeline>> load(const std::filesystem::path& model_dir);
+  // `model`: a model folder, or a Hub id found in the Hugging Face cache.
+  static Result<std::unique_ptr<Pipeline>> load(const std::string& model);
 
   const model::ModelConfig& config() const { return model_->config(); }
   const tokenizer::Tokenizer& tokenizer() const { return *tokenizer_; }
