@@ -8,6 +8,21 @@
 #include "verdict/model/tensor_names.h"
 
 namespace verdict::model {
+namespace {
+
+// Copies keep the owner's write bit, so a later run can overwrite files copied from a
+// read-only source (such as the shared test data).
+Status copy_writable(const std::filesystem::path& from, const std::filesystem::path& to) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::remove(to, ec);
+  fs::copy_file(from, to, ec);
+  if (!ec) fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::add, ec);
+  if (ec) return make_error(ErrorCode::kInternal, to.string() + ": " + ec.message());
+  return {};
+}
+
+}  // namespace
 
 Status write_random_model(const std::filesystem::path& config_path, const std::filesystem::path& out_dir,
                           uint64_t seed, DType dtype) {
@@ -23,13 +38,10 @@ Status write_random_model(const std::filesystem::path& config_path, const std::f
   for (const char* f : {"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                         "vocab.json", "merges.txt", "sentencepiece.bpe.model"}) {
     if (std::filesystem::exists(src_dir / f)) {
-      std::filesystem::copy_file(src_dir / f, out_dir / f, std::filesystem::copy_options::overwrite_existing, ec);
-      if (ec) return make_error(ErrorCode::kInternal, (out_dir / f).string() + ": " + ec.message());
+      if (auto st = copy_writable(src_dir / f, out_dir / f); !st.ok()) return st;
     }
   }
-  std::filesystem::copy_file(config_path, out_dir / "config.json",
-                             std::filesystem::copy_options::overwrite_existing, ec);
-  if (ec) return make_error(ErrorCode::kInternal, (out_dir / "config.json").string() + ": " + ec.message());
+  if (auto st = copy_writable(config_path, out_dir / "config.json"); !st.ok()) return st;
 
   std::mt19937_64 rng(seed);
   const auto specs = tensor_specs(*config);
