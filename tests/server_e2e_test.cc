@@ -390,6 +390,24 @@ TEST(ServeAuthTest, QueryKeysCanBeTurnedOff) {
   EXPECT_EQ(http_request(server.port(), "GET", "/?review=great", "", {{"Authorization", "Bearer envkey"}}).status, 200);
 }
 
+TEST(ServeCorsTest, AllowsOnlyTheConfiguredOriginsAndAnswersPreflights) {
+  ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string(), "--cors-allow-origin",
+                        "https://shop.example, https://admin.example"});
+  ASSERT_TRUE(server.running()) << server.logs();
+  const std::string body = R"({"inputs": "great"})";
+  auto r = http_request(server.port(), "POST", "/predict", body, {{"Origin", "https://admin.example"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("access-control-allow-origin"), "https://admin.example");
+  r = http_request(server.port(), "POST", "/predict", body, {{"Origin", "https://evil.example"}});
+  EXPECT_EQ(r.header("access-control-allow-origin"), "");
+  r = http_request(server.port(), "OPTIONS", "/predict", "",
+                   {{"Origin", "https://shop.example"}, {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.header("access-control-allow-origin"), "https://shop.example");
+  EXPECT_NE(r.header("access-control-allow-methods").find("POST"), std::string::npos);
+  EXPECT_NE(r.header("access-control-allow-headers").find("Authorization"), std::string::npos);
+}
+
 TEST(ServeLifecycleTest, SigtermDuringLoadAnswersEveryAcceptedRequestAndExitsZero) {
   ServerProcess server({"--model", model_dir("bert-3label-tiny").string()});
   ASSERT_TRUE(server.running()) << server.logs();

@@ -32,26 +32,35 @@ std::string ms(double v) {
   return buf;
 }
 
+// Body -> JSON -> the API's request type; on failure answers the error and returns nullopt.
 template <class T>
-bool unpack(Parsed<T>& parsed, const std::shared_ptr<Service::Reply>& reply, T** out) {
+std::optional<T> parse_body(const HttpRequest& r, const std::shared_ptr<Service::Reply>& reply,
+                            Parsed<T> (*parser)(const nlohmann::json&)) {
+  auto body = parse_json_body(r.body);
+  if (auto* e = std::get_if<ApiError>(&body)) {
+    reply->fail(*e);
+    return std::nullopt;
+  }
+  auto parsed = parser(std::get<nlohmann::json>(body));
   if (auto* e = std::get_if<ApiError>(&parsed)) {
     reply->fail(*e);
-    return false;
+    return std::nullopt;
   }
-  *out = &std::get<T>(parsed);
-  return true;
+  return std::move(std::get<T>(parsed));
 }
 
 }  // namespace
 
+std::optional<ApiError> Service::check_batch_size(size_t inputs) const {
+  if (inputs <= config_.max_client_batch_size) return std::nullopt;
+  return ApiError::too_large("batch size " + std::to_string(inputs) + " > maximum allowed batch size " +
+                             std::to_string(config_.max_client_batch_size));
+}
+
 void Service::classify(ClassifyRequest req, const std::shared_ptr<Reply>& reply, Renderer render) {
   if (draining_.load()) return reply->fail({503, "unhealthy", "the server is shutting down"});
   if (req.inputs.empty()) return reply->fail(ApiError::empty("no input"));
-  if (req.inputs.size() > config_.max_client_batch_size) {
-    return reply->fail(ApiError::too_large("batch size " + std::to_string(req.inputs.size()) +
-                                           " > maximum allowed batch size " +
-                                           std::to_string(config_.max_client_batch_size)));
-  }
+  if (auto e = check_batch_size(req.inputs.size())) return reply->fail(*e);
   const auto t0 = Clock::now();
   const bool truncate = req.truncate.value_or(config_.auto_truncate);
   tokenizer::EncodeOptions opts;
@@ -130,12 +139,8 @@ void Service::get_root(const HttpRequest& r, const std::shared_ptr<Reply>& reply
 
 // Hugging Face Inference API: always one list (sorted, top_k) per input.
 void Service::post_hf(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
-  auto body = parse_json_body(r.body);
-  nlohmann::json* json = nullptr;
-  if (!unpack(body, reply, &json)) return;
-  auto parsed = parse_hf_request(*json);
-  ClassifyRequest* req = nullptr;
-  if (!unpack(parsed, reply, &req)) return;
+  auto req = parse_body(r, reply, &parse_hf_request);
+  if (!req) return;
   classify(std::move(*req), reply, [](const ClassifyRequest& q, const auto& scores) {
     ordered_json out = ordered_json::array();
     for (const auto& s : scores) out.push_back(label_scores(s, q.top_k));
@@ -145,12 +150,8 @@ void Service::post_hf(const HttpRequest& r, const std::shared_ptr<Reply>& reply)
 
 // TEI: a list for one input (or pair), a list of lists for a batch.
 void Service::post_predict(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
-  auto body = parse_json_body(r.body);
-  nlohmann::json* json = nullptr;
-  if (!unpack(body, reply, &json)) return;
-  auto parsed = parse_tei_predict(*json);
-  ClassifyRequest* req = nullptr;
-  if (!unpack(parsed, reply, &req)) return;
+  auto req = parse_body(r, reply, &parse_tei_predict);
+  if (!req) return;
   classify(std::move(*req), reply, [](const ClassifyRequest& q, const auto& scores) {
     if (!q.batch) return json_response(label_scores(scores[0], std::nullopt));
     ordered_json out = ordered_json::array();
@@ -162,12 +163,8 @@ void Service::post_predict(const HttpRequest& r, const std::shared_ptr<Reply>& r
 // KServe v2: outputs "label" (BYTES) and "score" (FP32), one element per input text.
 void Service::post_v2_infer(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
   if (!known_model(r, reply)) return;
-  auto body = parse_json_body(r.body);
-  nlohmann::json* json = nullptr;
-  if (!unpack(body, reply, &json)) return;
-  auto parsed = parse_kserve_infer(*json);
-  ClassifyRequest* req = nullptr;
-  if (!unpack(parsed, reply, &req)) return;
+  auto req = parse_body(r, reply, &parse_kserve_infer);
+  if (!req) return;
   classify(std::move(*req), reply, [this](const ClassifyRequest& q, const auto& scores) {
     ordered_json labels = ordered_json::array(), values = ordered_json::array();
     for (const auto& s : scores) {
@@ -187,17 +184,9 @@ void Service::post_v2_infer(const HttpRequest& r, const std::shared_ptr<Reply>& 
 
 // TEI /tokenize: per input a list of {id, text, special, start, stop}; offsets in code points.
 void Service::post_tokenize(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
-  auto body = parse_json_body(r.body);
-  nlohmann::json* json = nullptr;
-  if (!unpack(body, reply, &json)) return;
-  auto parsed = parse_tei_tokenize(*json);
-  TokenizeRequest* req = nullptr;
-  if (!unpack(parsed, reply, &req)) return;
-  if (req->inputs.size() > config_.max_client_batch_size) {
-    return reply->fail(ApiError::too_large("batch size " + std::to_string(req->inputs.size()) +
-                                           " > maximum allowed batch size " +
-                                           std::to_string(config_.max_client_batch_size)));
-  }
+  auto req = parse_body(r, reply, &parse_tei_tokenize);
+  if (!req) return;
+  if (auto e = check_batch_size(req->inputs.size())) return reply->fail(*e);
   tokenizer::EncodeOptions opts;
   opts.add_special_tokens = req->add_special_tokens;
   opts.truncate = config_.auto_truncate;

@@ -57,6 +57,7 @@ class Service {
 
   // Inference shared by every classification route: validate, tokenize, queue, score, render.
   using Renderer = std::function<HttpResponse(const ClassifyRequest&, const std::vector<std::vector<model::LabelScore>>&)>;
+  std::optional<ApiError> check_batch_size(size_t inputs) const;  // 413 beyond --max-client-batch-size
   void classify(ClassifyRequest request, const std::shared_ptr<Reply>& reply, Renderer render);
 
   void get_root(const HttpRequest&, const std::shared_ptr<Reply>&);

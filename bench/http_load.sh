@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# HTTP load on a local `verdict serve`: wrk at several concurrencies for a bounded time,
+# POSTing real reviews (../shared/data/reviews) to /predict. Reports throughput, p50/p99,
+# errors and the server's RSS. Loopback only.
+#   bench/http_load.sh MODEL_DIR [seconds per level=10] [levels="1 8 32 64"]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model="${1:?usage: bench/http_load.sh MODEL_DIR [seconds] [levels]}"
+secs="${2:-10}"
+levels="${3:-1 8 32 64}"
+bin="${VERDICT_BIN:-build/release/src/verdict/cli/verdict}"
+reviews="${REVIEWS:-../shared/data/reviews/yelp_labelled.txt}"
+command -v wrk >/dev/null || { echo "http_load: install wrk (apt-get install wrk)" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+"$bin" serve --model "$model" --host 127.0.0.1 --port 0 --log-format text ${SERVE_FLAGS:-} >"$work/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+  port=$(grep -oE 'on 127\.0\.0\.1:[0-9]+ ' "$work/server.log" | grep -oE '[0-9]+ $' | tr -d ' ' || true)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "${port:-}" ] || { cat "$work/server.log"; exit 1; }
+
+# One JSON body per review, cycled through by the Lua script.
+python3 - "$reviews" "$work/bodies.lua" <<'PY'
+import json, sys
+texts = [l.split("\t")[0] for l in open(sys.argv[1], encoding="utf-8") if "\t" in l]
+with open(sys.argv[2], "w") as f:
+    f.write("bodies = {\n")
+    for t in texts:
+        f.write("  %s,\n" % json.dumps(json.dumps({"inputs": t})))
+    f.write("}\n")
+PY
+cat > "$work/post.lua" <<LUA
+dofile("$work/bodies.lua")
+local i = 0
+request = function()
+  i = i % #bodies + 1
+  return wrk.format("POST", "/predict", {["Content-Type"] = "application/json"}, bodies[i])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %.1f %.3f %.3f %.3f %d %d\n", summary.requests,
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write,
+    summary.errors.timeout))
+end
+LUA
+
+echo "model $model, $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), ${secs}s per level"
+printf "%11s %10s %10s %9s %9s %9s %7s %9s\n" concurrency requests "req/s" "p50 ms" "p90 ms" "p99 ms" errors "RSS MB"
+for c in $levels; do
+  threads=$(( c < 2 ? 1 : 2 ))
+  line=$(wrk -t"$threads" -c"$c" -d"${secs}s" --latency -s "$work/post.lua" "http://127.0.0.1:$port" | grep '^RESULT')
+  rss=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$pid/status")
+  read -r _ n rate p50 p90 p99 errs timeouts <<<"$line"
+  printf "%11s %10s %10s %9s %9s %9s %7s %9s\n" "$c" "$n" "$rate" "$p50" "$p90" "$p99" "$((errs + timeouts))" "$rss"
+done
