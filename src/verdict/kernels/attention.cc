@@ -1,5 +1,6 @@
 #include "verdict/kernels/attention.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "verdict/kernels/engine.h"
@@ -54,6 +55,29 @@ void Attention::forward(const float* qkv, size_t seq_len, float* ctx, float* sco
   softmax_rows(scores, heads_ * seq_len, seq_len);
   impl_->context.execute(strm, {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, v}, {DNNL_ARG_DST, c}});
   strm.wait();
+}
+
+void Attention::attend_one(const float* q, const float* kv, size_t kv_stride, size_t seq_len, float* ctx,
+                           float* scores) const {
+  const size_t d = head_dim_, D = heads_ * head_dim_;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  for (size_t h = 0; h < heads_; ++h) {
+    const float* qh = q + h * d;
+    for (size_t j = 0; j < seq_len; ++j) {
+      const float* k = kv + j * kv_stride + h * d;
+      float dot = 0.f;
+      for (size_t t = 0; t < d; ++t) dot += qh[t] * k[t];
+      scores[j] = dot * scale;
+    }
+    softmax_rows(scores, 1, seq_len);
+    float* out = ctx + h * d;
+    std::fill(out, out + d, 0.f);
+    for (size_t j = 0; j < seq_len; ++j) {
+      const float* v = kv + j * kv_stride + D + h * d;
+      const float p = scores[j];
+      for (size_t t = 0; t < d; ++t) out[t] += p * v[t];
+    }
+  }
 }
 
 }  // namespace verdict::kernels

@@ -20,6 +20,12 @@ class Attention {
   void forward(const float* qkv, size_t seq_len, float* ctx, float* scores) const;
   size_t scratch_floats(size_t seq_len) const { return heads_ * seq_len * seq_len; }
 
+  // Attention for one query row only (a classifier's last layer needs just the [CLS] row).
+  // q: [hidden]; kv: the key of token j at kv + j * kv_stride, its value hidden floats after it;
+  // ctx: [hidden] output; scores: scratch of at least seq_len floats.
+  void attend_one(const float* q, const float* kv, size_t kv_stride, size_t seq_len, float* ctx,
+                  float* scores) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -117,6 +117,18 @@ TEST(AttentionTest, MatchesScalarReferenceForEveryLength) {
   }
 }
 
+TEST(AttentionTest, OneQueryRowEqualsTheFirstRowOfFullAttention) {
+  const size_t H = 3, d = 5, D = H * d;
+  Attention attn(H, d);
+  for (size_t L : {1, 7, 33}) {
+    auto qkv = random_vector(L * 3 * D, static_cast<unsigned>(100 + L));
+    std::vector<float> full(L * D), scratch(attn.scratch_floats(L)), one(D), row_scratch(L);
+    attn.forward(qkv.data(), L, full.data(), scratch.data());
+    attn.attend_one(qkv.data(), qkv.data() + D, 3 * D, L, one.data(), row_scratch.data());
+    for (size_t i = 0; i < D; ++i) EXPECT_NEAR(one[i], full[i], 1e-5) << "L=" << L;
+  }
+}
+
 TEST(LayerNormTest, NormalisesEachRowInPlace) {
   const size_t rows = 3, cols = 37;
   auto x = random_vector(rows * cols, 7, 3.f), g = random_vector(cols, 8), b = random_vector(cols, 9);

@@ -149,7 +149,8 @@ Result<std::vector<float>> SequenceClassifier::forward(const Batch& batch) {
 
   embed(batch);
   const auto& weights = store_->weights();
-  for (size_t l = 0; l < layers_.size(); ++l) {
+  // Every layer but the last runs on all tokens.
+  for (size_t l = 0; l + 1 < layers_.size(); ++l) {
     const Layer& layer = layers_[l];
     const auto& w = weights.layers[l];
     layer.query.forward(h, T, qkv, 3 * D);
@@ -166,11 +167,30 @@ Result<std::vector<float>> SequenceClassifier::forward(const Batch& batch) {
     kernels::layer_norm(h, w.output_norm.gamma, w.output_norm.beta, h, T, D, eps);
   }
 
-  // The head reads the first token ([CLS]) of every sequence.
+  // The head reads only the first token ([CLS]) of each sequence, so the last layer needs keys
+  // and values of every token but the query, attention output and feed-forward of [CLS] only.
   float* cls = grow(cls_, B * D);
   float* pooled = grow(pooled_, B * D);
   for (size_t b = 0; b < B; ++b) {
     std::copy_n(h + static_cast<size_t>(batch.cu_seq_lengths[b]) * D, D, cls + b * D);
+  }
+  {
+    const Layer& layer = layers_.back();
+    const auto& w = weights.layers.back();
+    layer.key.forward(h, T, qkv + D, 3 * D);
+    layer.value.forward(h, T, qkv + 2 * D, 3 * D);
+    float* q = grow(cls_query_, B * D);
+    float* cls_ctx = grow(cls_context_, B * D);
+    layer.query.forward(cls, B, q);
+    for (size_t b = 0; b < B; ++b) {
+      const size_t start = batch.cu_seq_lengths[b];
+      attention_.attend_one(q + b * D, qkv + start * 3 * D + D, 3 * D, batch.seq_len(b), cls_ctx + b * D, scores);
+    }
+    layer.attention_output.forward(cls_ctx, B, cls);  // cls += attention output (residual)
+    kernels::layer_norm(cls, w.attention_norm.gamma, w.attention_norm.beta, cls, B, D, eps);
+    layer.ffn_in.forward(cls, B, ffn);
+    layer.ffn_out.forward(ffn, B, cls);
+    kernels::layer_norm(cls, w.output_norm.gamma, w.output_norm.beta, cls, B, D, eps);
   }
   pre_head_.forward(cls, B, pooled);
   std::vector<float> logits(B * config_.num_labels());

@@ -43,7 +43,7 @@ class SequenceClassifier {
   kernels::Attention attention_;
   kernels::Linear pre_head_, classifier_;
   // Workspace, grown on demand and reused across calls.
-  std::vector<float> hidden_, qkv_, context_, ffn_, scores_, cls_, pooled_;
+  std::vector<float> hidden_, qkv_, context_, ffn_, scores_, cls_, pooled_, cls_query_, cls_context_;
 };
 
 }  // namespace verdict::model
