@@ -2,6 +2,9 @@
 // original, Hugging Face, TEI and KServe contracts, against the golden expected outputs.
 #include <gtest/gtest.h>
 
+#include <sodium.h>
+
+#include <ctime>
 #include <fstream>
 #include <future>
 #include <set>
@@ -109,7 +112,7 @@ class ServeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     server_ = new ServerProcess({"--model", model_dir("distilbert-sst2-tiny").string(), "--payload-limit", "100000",
-                                 "--max-client-batch-size", "4"});
+                                 "--max-client-batch-size", "4", "--discord-public-key", std::string(64, 'a')});
     rows_ = testing::read_jsonl(model_dir("distilbert-sst2-tiny") / "expected.jsonl");
   }
   static void TearDownTestSuite() {
@@ -300,7 +303,7 @@ TEST_F(ServeTest, OpenApiDocumentAndServedRoutesAgree) {
       {"GET", "/"}, {"POST", "/"}, {"POST", "/predict"}, {"POST", "/invocations"}, {"POST", "/tokenize"},
       {"GET", "/info"}, {"GET", "/health"}, {"GET", "/ping"}, {"GET", "/metrics"}, {"GET", "/openapi.json"},
       {"GET", "/v2"}, {"GET", "/v2/health/live"}, {"GET", "/v2/health/ready"}, {"GET", "/v2/models/{name}"},
-      {"GET", "/v2/models/{name}/ready"}, {"POST", "/v2/models/{name}/infer"}};
+      {"GET", "/v2/models/{name}/ready"}, {"POST", "/v2/models/{name}/infer"}, {"POST", "/discord/interactions"}};
   for (const auto& route : served) EXPECT_TRUE(documented.count(route)) << route.first << " " << route.second;
   EXPECT_EQ(documented.size(), served.size());
   // A path nobody documented is not served.
@@ -406,6 +409,79 @@ TEST(ServeCorsTest, AllowsOnlyTheConfiguredOriginsAndAnswersPreflights) {
   EXPECT_EQ(r.header("access-control-allow-origin"), "https://shop.example");
   EXPECT_NE(r.header("access-control-allow-methods").find("POST"), std::string::npos);
   EXPECT_NE(r.header("access-control-allow-headers").find("Authorization"), std::string::npos);
+}
+
+class DiscordTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_GE(sodium_init(), 0);
+    crypto_sign_keypair(pk_, sk_);
+    char hex[2 * sizeof pk_ + 1];
+    sodium_bin2hex(hex, sizeof hex, pk_, sizeof pk_);
+    server_ = std::make_unique<ServerProcess>(std::vector<std::string>{
+        "--model", model_dir("distilbert-sst2-tiny").string(), "--api-key", "not-for-discord",
+        "--discord-public-key", hex, "--discord-negative-threshold", "0.9"});
+    ASSERT_TRUE(server_->running()) << server_->logs();
+  }
+  HttpResult signed_post(const std::string& body, long long ts_offset = 0, bool corrupt = false) {
+    const std::string ts = std::to_string(std::time(nullptr) + ts_offset);
+    const std::string message = ts + body;
+    unsigned char sig[crypto_sign_BYTES];
+    crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(message.data()), message.size(), sk_);
+    if (corrupt) sig[0] ^= 1;
+    char hex[2 * sizeof sig + 1];
+    sodium_bin2hex(hex, sizeof hex, sig, sizeof sig);
+    return http_request(server_->port(), "POST", "/discord/interactions", body,
+                        {{"X-Signature-Ed25519", hex}, {"X-Signature-Timestamp", ts}});
+  }
+  unsigned char pk_[crypto_sign_PUBLICKEYBYTES];
+  unsigned char sk_[crypto_sign_SECRETKEYBYTES];
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(DiscordTest, PingIsAnsweredAndOnlyValidFreshSignaturesAreAccepted) {
+  auto r = signed_post(R"({"type": 1})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_json(r), json({{"type", 1}}));
+  EXPECT_EQ(signed_post(R"({"type": 1})", 0, /*corrupt=*/true).status, 401);
+  EXPECT_EQ(signed_post(R"({"type": 1})", -3600).status, 401) << "a replayed, hour-old request";
+  EXPECT_EQ(http_request(server_->port(), "POST", "/discord/interactions", R"({"type": 1})").status, 401);
+  // The API key is not what authenticates this route.
+  EXPECT_EQ(http_request(server_->port(), "POST", "/discord/interactions", R"({"type": 1})",
+                         {{"Authorization", "Bearer not-for-discord"}}).status, 401);
+}
+
+TEST_F(DiscordTest, SlashCommandAndMessageCommandClassifyAndApologiseForComplaints) {
+  // In the tiny random model "that was great" is NEGATIVE 0.915 (a complaint at 0.9) and
+  // "Director tried too much." NEGATIVE 0.846 (not one).
+  auto r = signed_post(R"({"type": 2, "member": {"user": {"id": "42", "username": "ann"}},
+      "data": {"type": 1, "name": "review", "options": [{"name": "text", "type": 3, "value": "that was great"}]}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = body_json(r);
+  EXPECT_EQ(j["type"], 4);
+  std::string content = j["data"]["content"];
+  EXPECT_NE(content.find("**NEGATIVE** (score 0.91)"), std::string::npos) << content;
+  EXPECT_NE(content.find("Sorry, <@42>"), std::string::npos) << content;
+  r = signed_post(R"({"type": 2, "member": {"user": {"id": "7", "username": "mod"}},
+      "data": {"type": 3, "name": "Check sentiment", "target_id": "99",
+               "resolved": {"messages": {"99": {"id": "99", "content": "Director tried too much.",
+                                                 "author": {"id": "5", "username": "bo"}}}}}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  content = body_json(r)["data"]["content"];
+  EXPECT_NE(content.find("**NEGATIVE** (score 0.85)"), std::string::npos) << content;
+  EXPECT_EQ(content.find("Sorry"), std::string::npos) << "below the threshold: no apology";
+  r = signed_post(R"({"type": 2, "data": {"type": 1, "name": "weather"}})");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(body_json(r)["data"]["flags"], 64);
+  EXPECT_EQ(signed_post("{broken").status, 400);
+  const auto metrics = http_request(server_->port(), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find(R"(verdict_discord_interactions_total{outcome="complaint"} 1)"), std::string::npos);
+}
+
+TEST(ServeDiscordOffTest, TheRouteDoesNotExistWithoutAPublicKey) {
+  ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string()});
+  ASSERT_TRUE(server.running()) << server.logs();
+  EXPECT_EQ(http_request(server.port(), "POST", "/discord/interactions", R"({"type": 1})").status, 404);
 }
 
 TEST(ServeLifecycleTest, SigtermDuringLoadAnswersEveryAcceptedRequestAndExitsZero) {

@@ -35,6 +35,11 @@ struct ServeArgs {
   size_t read_timeout_ms = 30000;
   size_t idle_timeout_ms = 60000;
   std::string gcp_project;
+  std::string discord_public_key;
+  float discord_negative_threshold = 0.9f;
+  std::string discord_negative_label;
+  std::string discord_apology = "Sorry, {user} — our support team will contact you.";
+  size_t discord_max_clock_skew_s = 300;
 };
 
 int port_from_env() {
@@ -95,6 +100,15 @@ int run_serve(ServeArgs a) {
   config.request_timeout = std::chrono::milliseconds(a.request_timeout_ms);
   config.shutdown_grace = std::chrono::milliseconds(a.shutdown_grace_ms);
   config.gcp_project = a.gcp_project;
+  if (!a.discord_public_key.empty() && a.discord_public_key.size() != 64) {
+    return fail("--discord-public-key must be the application's public key: 64 hex characters, found " +
+                std::to_string(a.discord_public_key.size()));
+  }
+  config.discord.public_key_hex = a.discord_public_key;
+  config.discord.negative_threshold = a.discord_negative_threshold;
+  config.discord.negative_label = a.discord_negative_label;
+  config.discord.apology = a.discord_apology;
+  config.discord.max_clock_skew = std::chrono::seconds(a.discord_max_clock_skew_s);
 
   server::Logger logger(config.log_format, config.gcp_project);
   const auto t0 = std::chrono::steady_clock::now();
@@ -188,6 +202,20 @@ void add_serve_command(CLI::App& app, Action& action) {
       ->envname("VERDICT_IDLE_TIMEOUT_MS");
   cmd->add_option("--gcp-project", a->gcp_project, "Project id for Cloud Logging trace fields")
       ->envname("GOOGLE_CLOUD_PROJECT");
+  cmd->add_option("--discord-public-key", a->discord_public_key,
+                  "Discord application public key (hex): enables POST /discord/interactions")
+      ->envname("VERDICT_DISCORD_PUBLIC_KEY");
+  cmd->add_option("--discord-negative-threshold", a->discord_negative_threshold,
+                  "NEGATIVE score at or above which a review is a complaint")
+      ->envname("VERDICT_DISCORD_NEGATIVE_THRESHOLD")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--discord-negative-label", a->discord_negative_label,
+                  "The complaint label (default: the label starting with 'neg')")
+      ->envname("VERDICT_DISCORD_NEGATIVE_LABEL");
+  cmd->add_option("--discord-apology", a->discord_apology, "Reply to a complaint; {user} mentions its author")
+      ->envname("VERDICT_DISCORD_APOLOGY");
+  cmd->add_option("--discord-max-clock-skew-s", a->discord_max_clock_skew_s,
+                  "Signed timestamps older or newer than this are refused (replays)")
+      ->envname("VERDICT_DISCORD_MAX_CLOCK_SKEW_S");
   cmd->callback([&action, a] { action = [a] { return run_serve(*a); }; });
 }
 

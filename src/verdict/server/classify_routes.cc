@@ -57,10 +57,16 @@ std::optional<ApiError> Service::check_batch_size(size_t inputs) const {
                              std::to_string(config_.max_client_batch_size));
 }
 
-void Service::classify(ClassifyRequest req, const std::shared_ptr<Reply>& reply, Renderer render) {
-  if (draining_.load()) return reply->fail({503, "unhealthy", "the server is shutting down"});
-  if (req.inputs.empty()) return reply->fail(ApiError::empty("no input"));
-  if (auto e = check_batch_size(req.inputs.size())) return reply->fail(*e);
+void Service::classify(ClassifyRequest req, const std::shared_ptr<Reply>& reply, Renderer render,
+                       ErrorRenderer on_error) {
+  // Routes whose clients cannot take an HTTP error (Discord) render errors themselves.
+  auto fail = [reply, on_error](const ApiError& e) {
+    if (on_error) return reply->send(on_error(e));
+    reply->fail(e);
+  };
+  if (draining_.load()) return fail({503, "unhealthy", "the server is shutting down"});
+  if (req.inputs.empty()) return fail(ApiError::empty("no input"));
+  if (auto e = check_batch_size(req.inputs.size())) return fail(*e);
   const auto t0 = Clock::now();
   const bool truncate = req.truncate.value_or(config_.auto_truncate);
   tokenizer::EncodeOptions opts;
@@ -74,9 +80,9 @@ void Service::classify(ClassifyRequest req, const std::shared_ptr<Reply>& reply,
     chars += in.text.size() + (in.text_pair ? in.text_pair->size() : 0);
     auto enc = pipeline_->tokenizer().encode(
         in.text, in.text_pair ? std::optional<std::string_view>(*in.text_pair) : std::nullopt, opts);
-    if (!enc.ok()) return reply->fail({422, "tokenizer", "input " + std::to_string(i) + ": " + enc.error().message});
+    if (!enc.ok()) return fail({422, "tokenizer", "input " + std::to_string(i) + ": " + enc.error().message});
     if (enc->ids.size() > opts.max_length) {
-      return reply->fail(ApiError::validation(
+      return fail(ApiError::validation(
           "input " + std::to_string(i) + " has " + std::to_string(enc->ids.size()) +
           " tokens, more than the model's maximum of " + std::to_string(opts.max_length) +
           "; set truncation/truncate to true to cut it"));
@@ -90,12 +96,9 @@ void Service::classify(ClassifyRequest req, const std::shared_ptr<Reply>& reply,
 
   const auto deadline = config_.request_timeout.count() > 0 ? t0 + config_.request_timeout : Clock::time_point::max();
   auto shared_req = std::make_shared<ClassifyRequest>(std::move(req));
-  auto done = [this, reply, shared_req, render = std::move(render), tokenization_ms, chars,
+  auto done = [this, reply, shared_req, render = std::move(render), fail, tokenization_ms, chars,
                t0](runtime::RequestOutcome outcome) {
-    if (!outcome.logits.ok()) {
-      const auto e = from_error(outcome.logits.error());
-      return reply->fail(e);
-    }
+    if (!outcome.logits.ok()) return fail(from_error(outcome.logits.error()));
     std::vector<std::vector<model::LabelScore>> scores;
     scores.reserve(outcome.logits->size());
     for (const auto& l : *outcome.logits) scores.push_back(model::score_labels(l, pipeline_->config(), shared_req->function));

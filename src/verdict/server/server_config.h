@@ -12,6 +12,15 @@ namespace verdict::server {
 
 enum class LogFormat { kJson, kText };
 
+// Discord interactions (POST /discord/interactions), enabled by a public key.
+struct DiscordConfig {
+  std::string public_key_hex;                 // the application's Ed25519 public key; empty: off
+  std::chrono::seconds max_clock_skew{300};   // older (or newer) signed timestamps are replays: 401
+  float negative_threshold = 0.9f;            // NEGATIVE score at or above this is a complaint
+  std::string negative_label;                 // empty: the label whose name starts with "neg"
+  std::string apology = "Sorry, {user} — our support team will contact you.";
+};
+
 struct ServerConfig {
   HttpServerOptions http;
   runtime::BatcherConfig batcher;
@@ -27,6 +36,7 @@ struct ServerConfig {
   std::chrono::milliseconds request_timeout{0};  // 0: none; else queued work expires (504)
   std::chrono::milliseconds shutdown_grace{8000};  // under Cloud Run's 10 s SIGTERM->SIGKILL
   std::string gcp_project;            // for Cloud Logging trace ids (GOOGLE_CLOUD_PROJECT)
+  DiscordConfig discord;
 };
 
 }  // namespace verdict::server

@@ -26,7 +26,10 @@ ServerMetrics::ServerMetrics(metrics::Registry& r)
       queue_size_(r.gauge("verdict_queue_size", "Sequences waiting for the model").with({})),
       in_flight_(r.gauge("verdict_requests_in_flight", "Admitted inference requests not yet answered").with({})),
       model_info_(r.gauge("verdict_model_info", "The served model (value 1)",
-                          {"model_id", "architecture", "dtype", "version"})) {}
+                          {"model_id", "architecture", "dtype", "version"})),
+      discord_(r.counter("verdict_discord_interactions_total", "Discord interactions by outcome", {"outcome"})) {}
+
+void ServerMetrics::on_discord(const std::string& outcome) { discord_.with({outcome}).inc(); }
 
 void ServerMetrics::on_request(const std::string& route, const std::string& method, int status, double seconds) {
   requests_.with({route, method, std::to_string(status)}).inc();

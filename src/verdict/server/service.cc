@@ -127,6 +127,10 @@ Service::Service(ServerConfig config, std::unique_ptr<runtime::Pipeline> pipelin
           {"POST", "/v2/models/{name}/infer", "v2_infer", &Service::post_v2_infer, false},
       }),
       batcher_(pipeline_->model(), config_.batcher, &metrics_) {
+  if (!config_.discord.public_key_hex.empty()) {
+    // Public: Discord cannot send an API key; every request is checked by its signature instead.
+    routes_.push_back({"POST", "/discord/interactions", "discord", &Service::post_discord, true});
+  }
   const auto& c = pipeline_->config();
   metrics_.set_model_info(config_.model_id, std::string(model::architecture_name(c.architecture)), "float32",
                           kVersion);

@@ -58,7 +58,9 @@ class Service {
   // Inference shared by every classification route: validate, tokenize, queue, score, render.
   using Renderer = std::function<HttpResponse(const ClassifyRequest&, const std::vector<std::vector<model::LabelScore>>&)>;
   std::optional<ApiError> check_batch_size(size_t inputs) const;  // 413 beyond --max-client-batch-size
-  void classify(ClassifyRequest request, const std::shared_ptr<Reply>& reply, Renderer render);
+  using ErrorRenderer = std::function<HttpResponse(const ApiError&)>;
+  void classify(ClassifyRequest request, const std::shared_ptr<Reply>& reply, Renderer render,
+                ErrorRenderer on_error = nullptr);
 
   void get_root(const HttpRequest&, const std::shared_ptr<Reply>&);
   void post_hf(const HttpRequest&, const std::shared_ptr<Reply>&);
@@ -74,6 +76,7 @@ class Service {
   void get_v2_model(const HttpRequest&, const std::shared_ptr<Reply>&);
   void get_v2_model_ready(const HttpRequest&, const std::shared_ptr<Reply>&);
   void post_v2_infer(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void post_discord(const HttpRequest&, const std::shared_ptr<Reply>&);
   bool known_model(const HttpRequest& request, const std::shared_ptr<Reply>& reply) const;
 
   ServerConfig config_;

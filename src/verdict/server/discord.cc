@@ -1,0 +1,149 @@
+#include "verdict/server/discord.h"
+
+#include <sodium.h>
+
+#include <cmath>
+#include <cstdio>
+
+namespace verdict::server::discord {
+namespace {
+
+bool from_hex(const std::string& hex, unsigned char* out, size_t size) {
+  size_t written = 0;
+  return hex.size() == 2 * size &&
+         sodium_hex2bin(out, size, hex.data(), hex.size(), nullptr, &written, nullptr) == 0 && written == size;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Discord messages hold at most 2000 characters; quote reviews shorter than that.
+std::string excerpt(const std::string& text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+  return text.substr(0, cut) + "…";
+}
+
+}  // namespace
+
+bool verify_signature(const std::string& public_key_hex, const std::string& signature_hex,
+                      const std::string& timestamp, const std::string& body) {
+  if (sodium_init() < 0) return false;
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+  unsigned char sig[crypto_sign_BYTES];
+  if (!from_hex(public_key_hex, pk, sizeof pk) || !from_hex(signature_hex, sig, sizeof sig)) return false;
+  const std::string message = timestamp + body;
+  return crypto_sign_verify_detached(sig, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                                     pk) == 0;
+}
+
+bool timestamp_is_fresh(const std::string& timestamp, std::chrono::seconds skew,
+                        std::chrono::system_clock::time_point now) {
+  if (timestamp.empty() || timestamp.size() > 18) return false;
+  long long ts = 0;
+  for (char c : timestamp) {
+    if (c < '0' || c > '9') return false;
+    ts = ts * 10 + (c - '0');
+  }
+  const long long now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  return std::llabs(now_s - ts) <= skew.count();
+}
+
+nlohmann::json ephemeral(const std::string& content) {
+  return {{"type", 4}, {"data", {{"content", content}, {"flags", 64}}}};
+}
+
+Interaction parse_interaction(const nlohmann::json& body) {
+  Interaction out;
+  if (!body.is_object() || !body.contains("type") || !body["type"].is_number_integer()) {
+    out.immediate = ephemeral("Verdict could not read this interaction.");
+    return out;
+  }
+  const int type = body["type"].get<int>();
+  if (type == 1) {
+    out.kind = Interaction::Kind::kPing;
+    return out;
+  }
+  const auto data = body.value("data", nlohmann::json::object());
+  if (type != 2 || !data.is_object()) {
+    out.immediate = ephemeral("Verdict only answers its commands: /review and \"Check sentiment\".");
+    return out;
+  }
+  const int command_type = data.value("type", 1);
+  const std::string name = data.value("name", "");
+  if (command_type == 3) {  // message context menu: classify the target message
+    const std::string target = data.value("target_id", "");
+    const auto messages = data.contains("resolved") && data["resolved"].is_object()
+                              ? data["resolved"].value("messages", nlohmann::json::object())
+                              : nlohmann::json::object();
+    if (!messages.is_object() || !messages.contains(target) || !messages[target].is_object()) {
+      out.immediate = ephemeral("Verdict could not find the message to check.");
+      return out;
+    }
+    const auto& message = messages[target];
+    out.review.text = message.value("content", "");
+    if (message.contains("author") && message["author"].is_object()) {
+      out.review.author_id = message["author"].value("id", "");
+      out.review.author_name = message["author"].value("username", "");
+    }
+  } else if (command_type == 1 && name == "review") {
+    for (const auto& option : data.value("options", nlohmann::json::array())) {
+      if (option.is_object() && option.value("name", "") == "text" && option.contains("value") &&
+          option["value"].is_string()) {
+        out.review.text = option["value"].get<std::string>();
+      }
+    }
+    const auto user = body.contains("member") && body["member"].is_object()
+                          ? body["member"].value("user", nlohmann::json::object())
+                          : body.value("user", nlohmann::json::object());
+    if (user.is_object()) {
+      out.review.author_id = user.value("id", "");
+      out.review.author_name = user.value("username", "");
+    }
+  } else {
+    out.immediate = ephemeral("Unknown command '" + excerpt(name, 100) +
+                              "': Verdict answers /review and \"Check sentiment\".");
+    return out;
+  }
+  if (out.review.text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    out.immediate = ephemeral("There is no text to check.");
+    return out;
+  }
+  out.kind = Interaction::Kind::kReview;
+  return out;
+}
+
+bool is_complaint(const model::LabelScore& top, const DiscordConfig& config) {
+  const bool negative = config.negative_label.empty() ? lower(top.label).rfind("neg", 0) == 0
+                                                      : top.label == config.negative_label;
+  return negative && top.score >= config.negative_threshold;
+}
+
+nlohmann::json review_reply(const ReviewRequest& review, const model::LabelScore& top, bool complaint,
+                            const DiscordConfig& config) {
+  char score[16];
+  std::snprintf(score, sizeof score, "%.2f", static_cast<double>(top.score));
+  const std::string label = lower(top.label);
+  std::string sentence = complaint ? "This review reads as a complaint."
+                         : label.rfind("pos", 0) == 0 ? "This review reads as happy."
+                         : label.rfind("neg", 0) == 0 ? "This review leans negative, below the alert threshold."
+                                                       : "This review reads as " + top.label + ".";
+  std::string content = "**" + top.label + "** (score " + score + ") — " + sentence;
+  if (complaint) {
+    std::string apology = config.apology;
+    const std::string who = review.author_id.empty() ? (review.author_name.empty() ? "there" : review.author_name)
+                                                     : "<@" + review.author_id + ">";
+    for (size_t p; (p = apology.find("{user}")) != std::string::npos;) apology.replace(p, 6, who);
+    content += "\n" + apology;
+  }
+  content += "\n> " + excerpt(review.text, 1500);
+  // Mentions in quoted review text must not ping anyone; only the apology's author mention may.
+  nlohmann::json allowed = {{"parse", nlohmann::json::array()}};
+  if (complaint && !review.author_id.empty()) allowed["users"] = {review.author_id};
+  return {{"type", 4}, {"data", {{"content", content}, {"allowed_mentions", allowed}}}};
+}
+
+}  // namespace verdict::server::discord
