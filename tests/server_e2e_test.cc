@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "testing/fake_http_server.h"
 #include "testing/server_process.h"
 #include "testing/testdata.h"
 
@@ -413,14 +414,16 @@ TEST(ServeCorsTest, AllowsOnlyTheConfiguredOriginsAndAnswersPreflights) {
 
 class DiscordTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { start({}); }
+  void start(const std::vector<std::string>& extra) {
     ASSERT_GE(sodium_init(), 0);
     crypto_sign_keypair(pk_, sk_);
     char hex[2 * sizeof pk_ + 1];
     sodium_bin2hex(hex, sizeof hex, pk_, sizeof pk_);
-    server_ = std::make_unique<ServerProcess>(std::vector<std::string>{
-        "--model", model_dir("distilbert-sst2-tiny").string(), "--api-key", "not-for-discord",
-        "--discord-public-key", hex, "--discord-negative-threshold", "0.9"});
+    std::vector<std::string> args{"--model", model_dir("distilbert-sst2-tiny").string(), "--api-key",
+                                  "not-for-discord", "--discord-public-key", hex, "--discord-negative-threshold", "0.9"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<ServerProcess>(args);
     ASSERT_TRUE(server_->running()) << server_->logs();
   }
   HttpResult signed_post(const std::string& body, long long ts_offset = 0, bool corrupt = false) {
@@ -476,6 +479,67 @@ TEST_F(DiscordTest, SlashCommandAndMessageCommandClassifyAndApologiseForComplain
   EXPECT_EQ(signed_post("{broken").status, 400);
   const auto metrics = http_request(server_->port(), "GET", "/metrics").body;
   EXPECT_NE(metrics.find(R"(verdict_discord_interactions_total{outcome="complaint"} 1)"), std::string::npos);
+}
+
+const char* kComplaint = R"({"type": 2, "guild_id": "1", "channel_id": "2",
+    "member": {"user": {"id": "42", "username": "ann"}},
+    "data": {"type": 1, "name": "review", "options": [{"name": "text", "type": 3, "value": "that was great"}]}})";
+const char* kMildReview = R"({"type": 2, "member": {"user": {"id": "43", "username": "bob"}},
+    "data": {"type": 1, "name": "review", "options": [{"name": "text", "type": 3, "value": "Director tried too much."}]}})";
+
+class DiscordAlertTest : public DiscordTest {
+ protected:
+  void SetUp() override {}
+};
+
+TEST_F(DiscordAlertTest, AComplaintIsAlertedExactlyOnceAndAHappyReviewNever) {
+  testing::FakeHttpServer support, integration;
+  start({"--discord-alert-webhook", support.url("/api/webhooks/1/secret-token"), "--alert-webhook",
+         integration.url("/tool")});
+  ASSERT_EQ(signed_post(kMildReview).status, 200);
+  ASSERT_EQ(signed_post(kComplaint).status, 200);
+  EXPECT_EQ(support.wait_for(1, 5000), 1u);
+  EXPECT_EQ(integration.wait_for(1, 5000), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(support.received().size(), 1u) << "exactly once, and not for the mild review";
+  const auto alert = json::parse(support.received()[0].body);
+  EXPECT_EQ(support.received()[0].path, "/api/webhooks/1/secret-token");
+  EXPECT_NE(alert["content"].get<std::string>().find("Negative review from <@42>"), std::string::npos) << alert;
+  EXPECT_EQ(alert["embeds"][0]["description"], "that was great");
+  EXPECT_EQ(alert["allowed_mentions"]["parse"], json::array());
+  const auto tool = json::parse(integration.received()[0].body);
+  EXPECT_EQ(tool["label"], "NEGATIVE");
+  EXPECT_EQ(tool["predictions"].size(), 2u);
+  EXPECT_EQ(tool["author"]["id"], "42");
+  EXPECT_EQ(tool["channel_id"], "2");
+  EXPECT_EQ(server_->terminate(), 0);
+  EXPECT_EQ(server_->logs().find("secret-token"), std::string::npos) << "webhook URLs are secrets";
+}
+
+TEST_F(DiscordAlertTest, ARateLimitedWebhookIsRetriedAfterRetryAfter) {
+  testing::FakeHttpServer support({{429, R"({"message": "You are being rate limited.", "retry_after": 0.2})"}, {204, ""}});
+  start({"--discord-alert-webhook", support.url()});
+  ASSERT_EQ(signed_post(kComplaint).status, 200);
+  EXPECT_EQ(support.wait_for(2, 5000), 2u);
+  const auto bodies = support.received();
+  EXPECT_EQ(bodies[0].body, bodies[1].body);
+  for (int i = 0; i < 100 && http_request(server_->port(), "GET", "/metrics").body.find(
+                                 R"(verdict_webhook_deliveries_total{result="delivered"} 1)") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(http_request(server_->port(), "GET", "/metrics").body.find(R"(verdict_webhook_deliveries_total{result="delivered"} 1)"),
+            std::string::npos);
+}
+
+TEST_F(DiscordAlertTest, ADeadWebhookNeverDelaysTheInteractionReply) {
+  int dead_port;
+  { testing::FakeHttpServer gone; dead_port = gone.port(); }  // closed again: connections are refused
+  start({"--discord-alert-webhook", "http://127.0.0.1:" + std::to_string(dead_port) + "/hook"});
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = signed_post(kComplaint);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(body_json(r)["data"]["content"].get<std::string>().find("Sorry"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
 }
 
 TEST(ServeDiscordOffTest, TheRouteDoesNotExistWithoutAPublicKey) {

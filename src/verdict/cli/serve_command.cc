@@ -40,6 +40,9 @@ struct ServeArgs {
   std::string discord_negative_label;
   std::string discord_apology = "Sorry, {user} — our support team will contact you.";
   size_t discord_max_clock_skew_s = 300;
+  std::string discord_alert_webhook;
+  std::string alert_webhook;
+  std::string alert_webhook_format = "json";
 };
 
 int port_from_env() {
@@ -109,6 +112,14 @@ int run_serve(ServeArgs a) {
   config.discord.negative_label = a.discord_negative_label;
   config.discord.apology = a.discord_apology;
   config.discord.max_clock_skew = std::chrono::seconds(a.discord_max_clock_skew_s);
+  config.discord.alert_webhook = a.discord_alert_webhook;
+  config.discord.json_webhook = a.alert_webhook;
+  config.discord.json_webhook_slack = a.alert_webhook_format == "slack";
+  for (const auto* url : {&a.discord_alert_webhook, &a.alert_webhook}) {
+    if (!url->empty() && url->rfind("https://", 0) != 0 && url->rfind("http://", 0) != 0) {
+      return fail("webhook URLs must start with https:// (or http://)");  // never echo the URL: it is a secret
+    }
+  }
 
   server::Logger logger(config.log_format, config.gcp_project);
   const auto t0 = std::chrono::steady_clock::now();
@@ -140,6 +151,7 @@ int run_serve(ServeArgs a) {
   service.start_draining();
   http.stop_accepting();
   const bool drained = service.wait_idle(config.shutdown_grace);
+  service.wait_webhooks(std::chrono::milliseconds(1500));  // alerts of the last complaints
   // Let the last responses reach their clients before the I/O threads stop.
   const auto flush_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
   while (http.active_requests() > 0 && std::chrono::steady_clock::now() < flush_deadline) {
@@ -216,6 +228,14 @@ void add_serve_command(CLI::App& app, Action& action) {
   cmd->add_option("--discord-max-clock-skew-s", a->discord_max_clock_skew_s,
                   "Signed timestamps older or newer than this are refused (replays)")
       ->envname("VERDICT_DISCORD_MAX_CLOCK_SKEW_S");
+  cmd->add_option("--discord-alert-webhook", a->discord_alert_webhook,
+                  "Discord webhook URL of the support channel: complaints are posted there")
+      ->envname("VERDICT_DISCORD_ALERT_WEBHOOK");
+  cmd->add_option("--alert-webhook", a->alert_webhook,
+                  "Any tool's webhook URL: complaints posted as the prediction plus message metadata")
+      ->envname("VERDICT_ALERT_WEBHOOK");
+  cmd->add_option("--alert-webhook-format", a->alert_webhook_format, "json, or slack ({\"text\": ...})")
+      ->envname("VERDICT_ALERT_WEBHOOK_FORMAT")->check(CLI::IsMember({"json", "slack"}));
   cmd->callback([&action, a] { action = [a] { return run_serve(*a); }; });
 }
 

@@ -108,6 +108,9 @@ Interaction parse_interaction(const nlohmann::json& body) {
                               "': Verdict answers /review and \"Check sentiment\".");
     return out;
   }
+  out.review.guild_id = body.value("guild_id", "");
+  out.review.channel_id = body.value("channel_id", "");
+  if (command_type == 3) out.review.message_id = data.value("target_id", "");
   if (out.review.text.find_first_not_of(" \t\r\n") == std::string::npos) {
     out.immediate = ephemeral("There is no text to check.");
     return out;
@@ -144,6 +147,58 @@ nlohmann::json review_reply(const ReviewRequest& review, const model::LabelScore
   nlohmann::json allowed = {{"parse", nlohmann::json::array()}};
   if (complaint && !review.author_id.empty()) allowed["users"] = {review.author_id};
   return {{"type", 4}, {"data", {{"content", content}, {"allowed_mentions", allowed}}}};
+}
+
+namespace {
+std::string who(const ReviewRequest& r) {
+  if (!r.author_id.empty()) return "<@" + r.author_id + ">" + (r.author_name.empty() ? "" : " (" + r.author_name + ")");
+  return r.author_name.empty() ? "unknown" : r.author_name;
+}
+std::string score_text(float score) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.2f", static_cast<double>(score));
+  return buf;
+}
+}  // namespace
+
+nlohmann::json alert_payload(const ReviewRequest& review, const model::LabelScore& top) {
+  std::string content = "Negative review from " + who(review) + " (" + top.label + ", score " + score_text(top.score) +
+                        "): please contact them.";
+  if (!review.guild_id.empty() && !review.channel_id.empty()) {
+    content += "\nhttps://discord.com/channels/" + review.guild_id + "/" + review.channel_id +
+               (review.message_id.empty() ? "" : "/" + review.message_id);
+  }
+  nlohmann::json embed = {{"title", "Negative review"},
+                          {"description", excerpt(review.text, 3500)},
+                          {"color", 0xE74C3C},
+                          {"fields",
+                           {{{"name", "Label"}, {"value", top.label}, {"inline", true}},
+                            {{"name", "Score"}, {"value", score_text(top.score)}, {"inline", true}},
+                            {{"name", "Author"}, {"value", who(review)}, {"inline", true}}}}};
+  return {{"content", excerpt(content, 1900)},
+          {"embeds", nlohmann::json::array({embed})},
+          {"allowed_mentions", {{"parse", nlohmann::json::array()}}}};
+}
+
+nlohmann::json integration_payload(const ReviewRequest& review, const std::vector<model::LabelScore>& scores,
+                                   bool slack) {
+  const auto& top = scores.at(0);
+  if (slack) {
+    return {{"text", "Negative review from " + (review.author_name.empty() ? "a customer" : review.author_name) +
+                         " (" + top.label + ", score " + score_text(top.score) + "): " + excerpt(review.text, 2000)}};
+  }
+  nlohmann::json predictions = nlohmann::json::array();
+  for (const auto& s : scores) predictions.push_back({{"label", s.label}, {"score", s.score}});
+  return {{"event", "negative_review"},
+          {"source", "discord"},
+          {"label", top.label},
+          {"score", top.score},
+          {"predictions", predictions},
+          {"text", review.text},
+          {"author", {{"id", review.author_id}, {"username", review.author_name}}},
+          {"guild_id", review.guild_id},
+          {"channel_id", review.channel_id},
+          {"message_id", review.message_id}};
 }
 
 }  // namespace verdict::server::discord

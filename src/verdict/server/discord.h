@@ -27,6 +27,7 @@ struct ReviewRequest {
   std::string text;
   std::string author_id;    // the customer who wrote the review (may be empty)
   std::string author_name;
+  std::string guild_id, channel_id, message_id;  // where it was posted (message_id: message command)
 };
 
 // kPing, a review to classify, or a reply to send at once (unknown command, empty text).
@@ -50,5 +51,12 @@ nlohmann::json review_reply(const ReviewRequest& review, const model::LabelScore
 // Whether the top label is a complaint: the configured negative label (or one starting with
 // "neg", any case) with a score at or above the threshold.
 bool is_complaint(const model::LabelScore& top, const DiscordConfig& config);
+
+// The support-channel alert for a complaint (Discord webhook execute body).
+nlohmann::json alert_payload(const ReviewRequest& review, const model::LabelScore& top);
+// The generic webhook body: /predict's answer (every label) plus where the review came from;
+// `slack`: {"text": "..."} instead.
+nlohmann::json integration_payload(const ReviewRequest& review, const std::vector<model::LabelScore>& scores,
+                                   bool slack);
 
 }  // namespace verdict::server::discord

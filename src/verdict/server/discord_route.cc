@@ -45,6 +45,18 @@ void Service::post_discord(const HttpRequest& r, const std::shared_ptr<Reply>& r
         const auto& top = scores[0][0];
         const bool complaint = discord::is_complaint(top, config_.discord);
         metrics_.on_discord(complaint ? "complaint" : "review");
+        if (complaint && webhooks_) {  // queued: the interaction reply never waits for them
+          const auto& d = config_.discord;
+          if (!d.alert_webhook.empty()) {
+            webhooks_->post("discord alert", d.alert_webhook, discord::alert_payload(*review, top).dump(
+                                                                  -1, ' ', false, nlohmann::json::error_handler_t::replace));
+          }
+          if (!d.json_webhook.empty()) {
+            webhooks_->post("integration webhook", d.json_webhook,
+                            discord::integration_payload(*review, scores[0], d.json_webhook_slack)
+                                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+          }
+        }
         return json_reply(discord::review_reply(*review, top, complaint, config_.discord));
       },
       [](const ApiError& e) {

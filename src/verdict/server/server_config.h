@@ -19,6 +19,9 @@ struct DiscordConfig {
   float negative_threshold = 0.9f;            // NEGATIVE score at or above this is a complaint
   std::string negative_label;                 // empty: the label whose name starts with "neg"
   std::string apology = "Sorry, {user} — our support team will contact you.";
+  std::string alert_webhook;       // Discord webhook of the support channel; empty: no alert
+  std::string json_webhook;        // any tool's webhook: the prediction plus the message metadata
+  bool json_webhook_slack = false; // send {"text": ...} (Slack-compatible) instead
 };
 
 struct ServerConfig {

@@ -27,7 +27,10 @@ ServerMetrics::ServerMetrics(metrics::Registry& r)
       in_flight_(r.gauge("verdict_requests_in_flight", "Admitted inference requests not yet answered").with({})),
       model_info_(r.gauge("verdict_model_info", "The served model (value 1)",
                           {"model_id", "architecture", "dtype", "version"})),
-      discord_(r.counter("verdict_discord_interactions_total", "Discord interactions by outcome", {"outcome"})) {}
+      discord_(r.counter("verdict_discord_interactions_total", "Discord interactions by outcome", {"outcome"})),
+      webhooks_(r.counter("verdict_webhook_deliveries_total", "Alert and integration webhooks by result", {"result"})) {}
+
+void ServerMetrics::on_webhook(const std::string& result) { webhooks_.with({result}).inc(); }
 
 void ServerMetrics::on_discord(const std::string& outcome) { discord_.with({outcome}).inc(); }
 

@@ -18,7 +18,8 @@ class ServerMetrics final : public runtime::BatchObserver {
   void set_model_info(const std::string& model_id, const std::string& architecture, const std::string& dtype,
                       const std::string& version);
   void set_in_flight(size_t n);
-  void on_discord(const std::string& outcome);  // "complaint", "review", "ping", "other"
+  void on_discord(const std::string& outcome);
+  void on_webhook(const std::string& result);  // "delivered", "failed"  // "complaint", "review", "ping", "other"
 
   void on_batch(size_t sequences, size_t tokens, double inference_ms) override;
   void on_queue_size(size_t sequences) override;
@@ -39,6 +40,7 @@ class ServerMetrics final : public runtime::BatchObserver {
   metrics::Gauge& in_flight_;
   metrics::Family<metrics::Gauge>& model_info_;
   metrics::Family<metrics::Counter>& discord_;
+  metrics::Family<metrics::Counter>& webhooks_;
 };
 
 }  // namespace verdict::server

@@ -127,6 +127,13 @@ Service::Service(ServerConfig config, std::unique_ptr<runtime::Pipeline> pipelin
           {"POST", "/v2/models/{name}/infer", "v2_infer", &Service::post_v2_infer, false},
       }),
       batcher_(pipeline_->model(), config_.batcher, &metrics_) {
+  if (!config_.discord.alert_webhook.empty() || !config_.discord.json_webhook.empty()) {
+    webhooks_ = std::make_unique<WebhookSender>(WebhookPolicy{}, [this](bool delivered, const std::string& what) {
+      metrics_.on_webhook(delivered ? "delivered" : "failed");
+      if (delivered) logger_.info("webhook " + what);
+      else logger_.warning("webhook " + what);
+    });
+  }
   if (!config_.discord.public_key_hex.empty()) {
     // Public: Discord cannot send an API key; every request is checked by its signature instead.
     routes_.push_back({"POST", "/discord/interactions", "discord", &Service::post_discord, true});

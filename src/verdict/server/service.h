@@ -20,6 +20,7 @@
 #include "verdict/server/request_parsing.h"
 #include "verdict/server/server_config.h"
 #include "verdict/server/server_metrics.h"
+#include "verdict/server/webhook_sender.h"
 
 namespace verdict::server {
 
@@ -42,6 +43,8 @@ class Service {
   // SIGTERM: /health and readiness fail, new inference is refused, queued work finishes.
   void start_draining();
   bool wait_idle(std::chrono::milliseconds timeout) { return batcher_.wait_idle(timeout); }
+  // Waits for queued webhook deliveries (alerts), up to the timeout.
+  bool wait_webhooks(std::chrono::milliseconds timeout) { return !webhooks_ || webhooks_->wait_idle(timeout); }
   const ServerConfig& config() const { return config_; }
 
   // A request being answered: adds common headers, logs and counts it, exactly once.
@@ -87,6 +90,7 @@ class Service {
   ApiKeys keys_;
   std::atomic<bool> draining_{false};
   std::vector<Route> routes_;
+  std::unique_ptr<WebhookSender> webhooks_;  // when an alert or integration webhook is set
   runtime::Batcher batcher_;  // last: its thread stops before the rest goes away
 };
 
