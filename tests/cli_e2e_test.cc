@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "testing/fake_http_server.h"
 #include "testing/process.h"
 #include "testing/testdata.h"
 
@@ -179,6 +180,40 @@ TEST(InfoCliTest, DescribesArchitectureLabelsAndParameters) {
   EXPECT_EQ(j["architecture"], "DistilBertForSequenceClassification");
   EXPECT_EQ(j["parameters"], 2090562);  // testdata summary.json
   EXPECT_EQ(j["labels"], nlohmann::json::array({"NEGATIVE", "POSITIVE"}));
+}
+
+TEST(DiscordRegisterCliTest, PutsBothCommandsToTheGuildWithTheBotTokenFromTheEnvironment) {
+  testing::FakeHttpServer discord({{200, R"([{"id": "1", "name": "review", "type": 1}, {"id": "2", "name": "Check sentiment", "type": 3}])"}});
+  setenv("DISCORD_API_BASE", discord.url("/api/v10").c_str(), 1);
+  setenv("VERDICT_TEST_BOT_TOKEN", "bot-secret", 1);
+  const auto r = run_process({verdict_binary(), "discord", "register", "--app-id", "123", "--guild-id", "456",
+                              "--token-env", "VERDICT_TEST_BOT_TOKEN"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(discord.received().size(), 1u);
+  const auto req = discord.received()[0];
+  EXPECT_EQ(req.method, "PUT");
+  EXPECT_EQ(req.path, "/api/v10/applications/123/guilds/456/commands");
+  EXPECT_NE(req.head.find("Authorization: Bot bot-secret"), std::string::npos) << req.head;
+  const auto commands = nlohmann::json::parse(req.body);
+  ASSERT_EQ(commands.size(), 2u);
+  EXPECT_EQ(commands[0]["name"], "review");
+  EXPECT_EQ(commands[0]["options"][0]["name"], "text");
+  EXPECT_EQ(commands[1]["type"], 3);
+  EXPECT_EQ(lines(r.out).size(), 2u);
+  EXPECT_EQ(r.err.find("bot-secret"), std::string::npos);
+
+  testing::FakeHttpServer refusing({{401, R"({"message": "401: Unauthorized", "code": 0})"}});
+  setenv("DISCORD_API_BASE", refusing.url("/api").c_str(), 1);
+  const auto denied = run_process({verdict_binary(), "discord", "register", "--app-id", "123", "--token-env",
+                                   "VERDICT_TEST_BOT_TOKEN"});
+  EXPECT_NE(denied.exit_code, 0);
+  EXPECT_NE(denied.err.find("Discord refused the bot token"), std::string::npos) << denied.err;
+  EXPECT_EQ(refusing.received()[0].path, "/api/applications/123/commands") << "global without --guild-id";
+  unsetenv("VERDICT_TEST_BOT_TOKEN");
+  const auto no_token = run_process({verdict_binary(), "discord", "register", "--app-id", "123", "--token-env",
+                                     "VERDICT_TEST_BOT_TOKEN"});
+  EXPECT_NE(no_token.err.find("is empty"), std::string::npos);
+  unsetenv("DISCORD_API_BASE");
 }
 
 }  // namespace

@@ -79,8 +79,14 @@ void FakeHttpServer::serve() {
     const auto head = raw.find("\r\n\r\n");
     Received r;
     const auto sp1 = raw.find(' '), sp2 = raw.find(' ', sp1 + 1);
-    if (sp1 != std::string::npos && sp2 != std::string::npos) r.path = raw.substr(sp1 + 1, sp2 - sp1 - 1);
-    if (head != std::string::npos) r.body = raw.substr(head + 4);
+    if (sp1 != std::string::npos && sp2 != std::string::npos) {
+      r.method = raw.substr(0, sp1);
+      r.path = raw.substr(sp1 + 1, sp2 - sp1 - 1);
+    }
+    if (head != std::string::npos) {
+      r.head = raw.substr(0, head);
+      r.body = raw.substr(head + 4);
+    }
     {
       std::lock_guard lock(mu_);
       received_.push_back(r);

@@ -19,7 +19,7 @@ class FakeHttpServer {
   int port() const { return port_; }
   std::string url(const std::string& path = "/hook") const;
   struct Received {
-    std::string path, body;
+    std::string method, path, head, body;  // head: request line and headers
   };
   std::vector<Received> received();
   // Waits until at least n requests arrived (or the timeout passed); returns how many did.

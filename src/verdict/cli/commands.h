@@ -17,6 +17,7 @@ void add_tokenize_command(CLI::App& app, Action& action);
 void add_info_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
 void add_dev_command(CLI::App& app, Action& action);
+void add_discord_command(CLI::App& app, Action& action);
 
 // Prints "verdict: <message>" on stderr and returns the exit code for errors (1).
 int fail(const std::string& message);

@@ -161,6 +161,15 @@ std::string score_text(float score) {
 }
 }  // namespace
 
+nlohmann::json command_definitions() {
+  return nlohmann::json::array(
+      {{{"name", "review"},
+        {"type", 1},
+        {"description", "Check the sentiment of a customer review"},
+        {"options", {{{"type", 3}, {"name", "text"}, {"description", "The review text"}, {"required", true}}}}},
+       {{"name", "Check sentiment"}, {"type", 3}}});
+}
+
 nlohmann::json alert_payload(const ReviewRequest& review, const model::LabelScore& top) {
   std::string content = "Negative review from " + who(review) + " (" + top.label + ", score " + score_text(top.score) +
                         "): please contact them.";

@@ -52,6 +52,10 @@ nlohmann::json review_reply(const ReviewRequest& review, const model::LabelScore
 // "neg", any case) with a score at or above the threshold.
 bool is_complaint(const model::LabelScore& top, const DiscordConfig& config);
 
+// The two application commands Verdict answers: /review text:<review> and the message
+// command "Check sentiment" (body of Discord's bulk-overwrite PUT .../commands).
+nlohmann::json command_definitions();
+
 // The support-channel alert for a complaint (Discord webhook execute body).
 nlohmann::json alert_payload(const ReviewRequest& review, const model::LabelScore& top);
 // The generic webhook body: /predict's answer (every label) plus where the review came from;

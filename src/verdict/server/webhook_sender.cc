@@ -1,6 +1,6 @@
 #include "verdict/server/webhook_sender.h"
 
-#include <curl/curl.h>
+#include "verdict/net/http_client.h"
 
 #include <nlohmann/json.hpp>
 
@@ -9,20 +9,6 @@
 
 namespace verdict::server {
 namespace {
-
-size_t collect(char* data, size_t size, size_t n, void* out) {
-  auto* s = static_cast<std::string*>(out);
-  if (s->size() < 64 * 1024) s->append(data, size * n);
-  return size * n;
-}
-
-size_t collect_header(char* data, size_t size, size_t n, void* out) {
-  std::string line(data, size * n);
-  std::string lower = line;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower.rfind("retry-after:", 0) == 0) *static_cast<std::string*>(out) = line.substr(12);
-  return size * n;
-}
 
 // Seconds to wait from a 429: Discord's JSON retry_after, else the Retry-After header.
 std::chrono::milliseconds retry_after(const std::string& body, const std::string& header) {
@@ -41,7 +27,6 @@ std::chrono::milliseconds retry_after(const std::string& body, const std::string
 
 WebhookSender::WebhookSender(WebhookPolicy policy, Report report)
     : policy_(policy), report_(std::move(report)) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -93,41 +78,22 @@ void WebhookSender::run() {
 }
 
 void WebhookSender::deliver(const Job& job) {
-  CURL* curl = curl_easy_init();
-  if (!curl) return report_(false, job.name + ": libcurl could not start");
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  const net::HttpCall call{"POST", job.url, {"Content-Type: application/json"}, job.body, policy_.timeout};
   auto backoff = policy_.first_backoff;
   std::string outcome;
   for (size_t attempt = 1; attempt <= policy_.max_attempts; ++attempt) {
-    std::string body, retry_header;
-    curl_easy_reset(curl);
-    curl_easy_setopt(curl, CURLOPT_URL, job.url.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, job.body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(job.body.size()));
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(policy_.timeout.count()));
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "verdict");
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &retry_header);
-    const CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    if (rc == CURLE_OK && status >= 200 && status < 300) {
-      report_(true, job.name + ": delivered (HTTP " + std::to_string(status) + ", attempt " + std::to_string(attempt) + ")");
-      curl_slist_free_all(headers);
-      curl_easy_cleanup(curl);
-      return;
+    auto reply = net::perform(call);
+    const long status = reply.ok() ? reply->status : 0;
+    if (status >= 200 && status < 300) {
+      return report_(true, job.name + ": delivered (HTTP " + std::to_string(status) + ", attempt " +
+                               std::to_string(attempt) + ")");
     }
-    outcome = rc != CURLE_OK ? std::string(curl_easy_strerror(rc)) : "HTTP " + std::to_string(status);
-    const bool retryable = rc != CURLE_OK || status == 429 || status >= 500;
+    outcome = reply.ok() ? "HTTP " + std::to_string(status) : reply.error().message;
+    const bool retryable = !reply.ok() || status == 429 || status >= 500;
     if (!retryable || attempt == policy_.max_attempts) break;
     auto wait = backoff;
     if (status == 429) {
-      if (const auto ra = retry_after(body, retry_header); ra.count() >= 0) wait = ra;
+      if (const auto ra = retry_after(reply->body, reply->header("retry-after")); ra.count() >= 0) wait = ra;
     }
     wait = std::min(wait, policy_.max_backoff);
     backoff = std::min(backoff * 2, policy_.max_backoff);
@@ -135,8 +101,6 @@ void WebhookSender::deliver(const Job& job) {
     // On shutdown there is no time for back-off: each queued delivery gets its one attempt.
     if (cv_.wait_for(lock, wait, [&] { return stopping_; })) break;
   }
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
   report_(false, job.name + ": not delivered (" + outcome + ")");
 }
 
