@@ -260,14 +260,8 @@ Status parse_added_tokens(const JsonFile& file, const FolderConfig& config, Bert
   return {};
 }
 
-}  // namespace
-
-Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::filesystem::path& path,
-                                                       const FolderConfig& config) {
-  auto parsed = read_json(path);
-  if (!parsed.ok()) return parsed.error();
-  if (!*parsed) return make_error(ErrorCode::kNotFound, path.string() + ": no such file");
-  const JsonFile& file = **parsed;
+Result<std::unique_ptr<Tokenizer>> from_json_file(const JsonFile& file, const FolderConfig& config) {
+  const std::filesystem::path& path = file.path;
   BertTokenizerSpec spec;
   if (auto s = parse_model(file, &spec); !s.ok()) return s.error();
   if (auto s = parse_normalizer(file, config, &spec); !s.ok()) return s.error();
@@ -280,6 +274,24 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::filesystem::pa
   if (!tokenizer.ok())
     return make_error(tokenizer.error().code, path.string() + ": " + tokenizer.error().message);
   return std::unique_ptr<Tokenizer>(std::move(tokenizer).value());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::filesystem::path& path,
+                                                       const FolderConfig& config) {
+  auto parsed = read_json(path);
+  if (!parsed.ok()) return parsed.error();
+  if (!*parsed) return make_error(ErrorCode::kNotFound, path.string() + ": no such file");
+  return from_json_file(**parsed, config);
+}
+
+Result<std::unique_ptr<Tokenizer>> parse_tokenizer_json(std::string_view json_text,
+                                                        const std::filesystem::path& path,
+                                                        const FolderConfig& config) {
+  auto file = parse_json(json_text, path);
+  if (!file.ok()) return file.error();
+  return from_json_file(*file, config);
 }
 
 }  // namespace verdict::tokenizer
