@@ -17,27 +17,32 @@ bool is_char_boundary(std::string_view s, size_t i) {
   return i == s.size() || (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80);
 }
 
-std::string describe(const char* what, size_t i) { return std::string(what) + ", token " + std::to_string(i); }
+std::string describe(const char* what, size_t i) {
+  return std::string(what) + ", token " + std::to_string(i);
+}
 
 void check_encoding(const Encoding& e, std::string_view text, std::optional<std::string_view> pair,
                     const char* what) {
   const size_t n = e.ids.size();
   check(e.type_ids.size() == n && e.tokens.size() == n && e.offsets.size() == n && e.special.size() == n &&
             e.sequence.size() == n,
-        std::string(what) + ": fields of different lengths");
-  check(e.untruncated_length >= n, std::string(what) + ": untruncated_length below the length");
+        what, ": fields of different lengths");
+  check(e.untruncated_length >= n, what, ": untruncated_length below the length");
+  // Messages are built only on failure: this loop runs for every token of every encoding.
   for (size_t i = 0; i < n; ++i) {
     const int seq = e.sequence[i];
-    check(seq >= -1 && seq <= (pair ? 1 : 0), describe(what, i) + ": bad sequence index");
+    if (seq < -1 || seq > (pair ? 1 : 0)) fail(describe(what, i) + ": bad sequence index");
     if (seq < 0) {
-      check(e.offsets[i] == Offset{} && e.special[i] == 1, describe(what, i) + ": template token with offsets");
+      if (!(e.offsets[i] == Offset{}) || e.special[i] != 1)
+        fail(describe(what, i) + ": template token with offsets");
       continue;
     }
     const std::string_view s = seq == 0 ? text : *pair;
     const Offset o = e.offsets[i];
-    check(o.begin <= o.end && o.end <= s.size(), describe(what, i) + ": offsets outside the text");
-    check(is_char_boundary(s, o.begin) && is_char_boundary(s, o.end),
-          describe(what, i) + ": offsets inside a UTF-8 char");
+    if (o.begin > o.end || o.end > s.size()) fail(describe(what, i) + ": offsets outside the text");
+    if (!is_char_boundary(s, o.begin) || !is_char_boundary(s, o.end)) {
+      fail(describe(what, i) + ": offsets inside a UTF-8 char");
+    }
   }
 }
 
@@ -54,10 +59,10 @@ bool is_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
   return a.size() <= b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
-Encoding encode_ok(const tokenizer::Tokenizer& tok, std::string_view text, std::optional<std::string_view> pair,
-                   const EncodeOptions& options, const char* what) {
+Encoding encode_ok(const tokenizer::Tokenizer& tok, std::string_view text,
+                   std::optional<std::string_view> pair, const EncodeOptions& options, const char* what) {
   auto e = tok.encode(text, pair, options);
-  check(e.ok(), std::string(what) + ": valid UTF-8 refused: " + (e.ok() ? "" : e.error().message));
+  if (!e.ok()) fail(std::string(what) + ": valid UTF-8 refused: " + e.error().message);
   check_encoding(*e, text, pair, what);
   return std::move(e).value();
 }
@@ -70,15 +75,24 @@ bool is_valid_utf8(std::string_view s) {
     const auto b = static_cast<unsigned char>(s[i]);
     size_t len;
     unsigned char lo = 0x80, hi = 0xBF;
-    if (b < 0x80) len = 1;
-    else if (b >= 0xC2 && b <= 0xDF) len = 2;
-    else if (b == 0xE0) len = 3, lo = 0xA0;
-    else if (b == 0xED) len = 3, hi = 0x9F;
-    else if (b >= 0xE1 && b <= 0xEF) len = 3;
-    else if (b == 0xF0) len = 4, lo = 0x90;
-    else if (b >= 0xF1 && b <= 0xF3) len = 4;
-    else if (b == 0xF4) len = 4, hi = 0x8F;
-    else return false;
+    if (b < 0x80)
+      len = 1;
+    else if (b >= 0xC2 && b <= 0xDF)
+      len = 2;
+    else if (b == 0xE0)
+      len = 3, lo = 0xA0;
+    else if (b == 0xED)
+      len = 3, hi = 0x9F;
+    else if (b >= 0xE1 && b <= 0xEF)
+      len = 3;
+    else if (b == 0xF0)
+      len = 4, lo = 0x90;
+    else if (b >= 0xF1 && b <= 0xF3)
+      len = 4;
+    else if (b == 0xF4)
+      len = 4, hi = 0x8F;
+    else
+      return false;
     if (i + len > s.size()) return false;
     for (size_t k = 1; k < len; ++k) {
       const auto c = static_cast<unsigned char>(s[i + k]);
@@ -89,8 +103,8 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-void check_encodings(const tokenizer::Tokenizer& tok, std::string_view text, std::optional<std::string_view> pair,
-                     size_t tiny_max_length) {
+void check_encodings(const tokenizer::Tokenizer& tok, std::string_view text,
+                     std::optional<std::string_view> pair, size_t tiny_max_length) {
   const bool valid = is_valid_utf8(text) && (!pair || is_valid_utf8(*pair));
   EncodeOptions untruncated;
   untruncated.truncate = false;
@@ -111,13 +125,14 @@ void check_encodings(const tokenizer::Tokenizer& tok, std::string_view text, std
     EncodeOptions options;
     options.max_length = max_length;
     const Encoding cut = encode_ok(tok, text, pair, options, "truncated");
-    const std::string at = "truncated at " + std::to_string(max_length);
-    check(cut.untruncated_length == full.ids.size(), at + ": untruncated_length differs");
-    check(cut.ids.size() == std::max(std::min(full.ids.size(), max_length), added), at + ": wrong length");
-    check(ids_of(cut, -1) == ids_of(full, -1), at + ": template tokens differ");
-    check(is_prefix(ids_of(cut, 0), ids_of(full, 0)), at + ": text is not a prefix");
-    check(is_prefix(ids_of(cut, 1), ids_of(full, 1)), at + ": pair is not a prefix");
-    if (full.ids.size() <= max_length) check(cut.offsets == full.offsets, at + ": offsets differ");
+    const char* at = "truncated at ";
+    check(cut.untruncated_length == full.ids.size(), at, max_length, ": untruncated_length differs");
+    check(cut.ids.size() == std::max(std::min(full.ids.size(), max_length), added), at, max_length,
+          ": wrong length");
+    check(ids_of(cut, -1) == ids_of(full, -1), at, max_length, ": template tokens differ");
+    check(is_prefix(ids_of(cut, 0), ids_of(full, 0)), at, max_length, ": text is not a prefix");
+    check(is_prefix(ids_of(cut, 1), ids_of(full, 1)), at, max_length, ": pair is not a prefix");
+    if (full.ids.size() <= max_length) check(cut.offsets == full.offsets, at, max_length, ": offsets differ");
   }
 
   EncodeOptions plain = untruncated;

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         "a zero dimension accepted");
   check(c.hidden_size % c.num_heads == 0, "hidden_size not divisible by the heads");
   check(c.num_labels() > 0, "no labels");
-  check(c.pad_token_id >= 0 && static_cast<size_t>(c.pad_token_id) < c.vocab_size, "pad id outside the vocab");
+  check(c.pad_token_id >= 0 && static_cast<size_t>(c.pad_token_id) < c.vocab_size,
+        "pad id outside the vocab");
   check(c.layer_norm_eps > 0, "layer_norm_eps not positive");
   check((c.architecture == Architecture::kBert) == (c.type_vocab_size > 0), "token types of the wrong model");
   // What `verdict info` and the weight loader compute from it.

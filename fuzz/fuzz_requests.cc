@@ -20,9 +20,9 @@ using verdict::fuzz::check;
 template <class T>
 const T* checked(const Parsed<T>& parsed, const char* route) {
   if (const auto* error = std::get_if<ApiError>(&parsed)) {
-    check(error->status == 400 || error->status == 422, std::string(route) + ": error status " +
-                                                            std::to_string(error->status));
-    check(!error->message.empty() && !error->type.empty(), std::string(route) + ": error without a message");
+    check(error->status == 400 || error->status == 422, route, ": error status ",
+          static_cast<size_t>(error->status));
+    check(!error->message.empty() && !error->type.empty(), route, ": error without a message");
     return nullptr;
   }
   return &std::get<T>(parsed);
@@ -31,9 +31,9 @@ const T* checked(const Parsed<T>& parsed, const char* route) {
 void check_classify(const Parsed<ClassifyRequest>& parsed, const char* route) {
   const ClassifyRequest* r = checked(parsed, route);
   if (!r) return;
-  check(!r->inputs.empty(), std::string(route) + ": accepted without inputs");
-  check(r->batch || r->inputs.size() == 1, std::string(route) + ": several inputs but not a batch");
-  check(!r->top_k || *r->top_k >= 1, std::string(route) + ": top_k 0");
+  check(!r->inputs.empty(), route, ": accepted without inputs");
+  check(r->batch || r->inputs.size() == 1, route, ": several inputs but not a batch");
+  check(!r->top_k || *r->top_k >= 1, route, ": top_k 0");
 }
 
 void check_url_decode(std::string_view s) {

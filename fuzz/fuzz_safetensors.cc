@@ -35,7 +35,9 @@ void check_weights(const WeightStore& store, const ModelConfig& c) {
   auto linear = [&](const LinearWeights& l, size_t out, size_t in) {
     sink = sink + sum_floats(l.weight, out * in) + sum_floats(l.bias, out);
   };
-  auto norm = [&](const LayerNormWeights& n) { sink = sink + sum_floats(n.gamma, d) + sum_floats(n.beta, d); };
+  auto norm = [&](const LayerNormWeights& n) {
+    sink = sink + sum_floats(n.gamma, d) + sum_floats(n.beta, d);
+  };
   sink = sink + sum_floats(w.word_embeddings, c.vocab_size * d) +
          sum_floats(w.position_embeddings, c.max_position_embeddings * d);
   if (w.token_type_embeddings) sink = sink + sum_floats(w.token_type_embeddings, c.type_vocab_size * d);
@@ -70,9 +72,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Accepted: every tensor lies in the file and its bytes match shape × dtype.
   volatile unsigned sink = 0;
   for (const auto& [name, info] : st->tensors()) {
-    check(info.begin <= info.end && info.end <= size, "tensor '" + name + "' outside the file");
-    check(info.end - info.begin == info.num_elements() * dtype_size(info.dtype),
-          "tensor '" + name + "' size differs from shape × dtype");
+    check(info.begin <= info.end && info.end <= size, "tensor '", name, "' outside the file");
+    check(info.end - info.begin == info.num_elements() * dtype_size(info.dtype), "tensor '", name,
+          "' size differs from shape × dtype");
     sink = sink + sum_bytes(st->data(info), info.end - info.begin);
   }
 

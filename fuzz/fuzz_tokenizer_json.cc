@@ -22,7 +22,8 @@ const std::string_view kTexts[] = {
     "[CLS] [MASK]ed [SEP][UNK] [PAD]",
     "H\xc3\xa9llo, w\xc3\xb6rld! \xe4\xbd\xa0\xe5\xa5\xbd e\xcc\x81\xcc\xa7 \xc4\xb0stanbul",
     " \t\r\n\x01\xef\xbf\xbd ",
-    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aa",
     "",
 };
 

@@ -17,8 +17,13 @@ std::filesystem::path model_dir(const char* env_var, const char* default_name);
 
 // Reports a broken invariant and aborts, so libFuzzer saves the input as a crash.
 [[noreturn]] void fail(const std::string& what);
-inline void check(bool ok, const std::string& what) {
-  if (!ok) fail(what);
+
+inline std::string to_text(std::string_view s) { return std::string(s); }
+inline std::string to_text(size_t n) { return std::to_string(n); }
+// fail() with the parts joined, built only when `ok` is false (checks run on every input).
+template <class... Parts>
+void check(bool ok, const Parts&... parts) {
+  if (!ok) fail((std::string() + ... + to_text(parts)));
 }
 
 // A memfd (anonymous file in memory) for APIs that map or read a path: write() replaces its

@@ -89,8 +89,9 @@ void shorten_strings(json& j) {
 }
 
 json shrink_tokenizer(json j) {
-  static const std::set<std::string> kWords = {"hello", "my", "dog", "is", "cute", "world", "##s", "##ing",
-                                               "the",   "a",  "!",   ",",  ".",    "un",    "##aff", "##able"};
+  static const std::set<std::string> kWords = {"hello", "my",    "dog",   "is",    "cute", "world",
+                                               "##s",   "##ing", "the",   "a",     "!",    ",",
+                                               ".",     "un",    "##aff", "##able"};
   json& model = j["model"];
   if (model.contains("vocab") && model["vocab"].is_object()) {
     json vocab = json::object();
@@ -128,8 +129,13 @@ size_t tokenizer_json_seeds(const fs::path& testdata, const fs::path& out) {
     bare["pre_tokenizer"] = nullptr;
     bare["normalizer"]["strip_accents"] = true;
     bare["normalizer"]["lowercase"] = false;
-    bare["added_tokens"].push_back({{"id", 30522}, {"content", "<new>"}, {"single_word", true}, {"lstrip", true},
-                                    {"rstrip", true}, {"normalized", true}, {"special", false}});
+    bare["added_tokens"].push_back({{"id", 30522},
+                                    {"content", "<new>"},
+                                    {"single_word", true},
+                                    {"lstrip", true},
+                                    {"rstrip", true},
+                                    {"normalized", true},
+                                    {"special", false}});
     bare["added_tokens"].push_back({{"id", 30523}, {"content", "D\u00e9j\u00e0"}, {"normalized", true}});
     write_all(out / (name + "-added-tokens.json"), bare.dump());
     n += 2;
@@ -194,7 +200,8 @@ size_t safetensors_seeds(const fs::path& testdata, const fs::path& out) {
     tensors.push_back({spec.name, spec.shape, nullptr});
   }
   for (size_t i = 0; i < tensors.size(); ++i) tensors[i].data = values[i].data();
-  for (auto dtype : {verdict::model::DType::kF32, verdict::model::DType::kF16, verdict::model::DType::kBF16}) {
+  for (auto dtype :
+       {verdict::model::DType::kF32, verdict::model::DType::kF16, verdict::model::DType::kBF16}) {
     const fs::path path = out / ("tiny-" + std::string(verdict::model::dtype_name(dtype)));
     const auto status = verdict::model::write_safetensors(path, tensors, dtype, {{"format", "pt"}});
     verdict::fuzz::check(status.ok(), path.string() + ": cannot write");
@@ -209,7 +216,8 @@ size_t request_seeds(const fs::path& committed, const fs::path& out) {
     const std::string body = read_all(e.path());
     const std::string name = e.path().filename().string();
     write_all(out / name, body);
-    for (const char route : {'h', 'p', 'k', 't'}) write_all(out / (std::string(1, route) + "-" + name), route + body);
+    for (const char route : {'h', 'p', 'k', 't'})
+      write_all(out / (std::string(1, route) + "-" + name), route + body);
     n += 5;
   }
   return n;
@@ -229,8 +237,10 @@ int main(int argc, char** argv) {
     const fs::path& from;
   };
   const Target targets[] = {
-      {"fuzz_tokenizer", tokenizer_seeds, testdata},       {"fuzz_config", config_seeds, testdata},
-      {"fuzz_tokenizer_json", tokenizer_json_seeds, testdata}, {"fuzz_safetensors", safetensors_seeds, testdata},
+      {"fuzz_tokenizer", tokenizer_seeds, testdata},
+      {"fuzz_config", config_seeds, testdata},
+      {"fuzz_tokenizer_json", tokenizer_json_seeds, testdata},
+      {"fuzz_safetensors", safetensors_seeds, testdata},
       {"fuzz_requests", request_seeds, requests},
   };
   for (const Target& t : targets) {
