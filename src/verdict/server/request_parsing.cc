@@ -64,7 +64,7 @@ Parsed<json> parse_json_body(const std::string& body) {
   }
   try {
     return json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e500
     std::string what = e.what();
     const auto pos = what.find("] ");  // drop nlohmann's "[json.exception.parse_error.101] " prefix
     return ApiError::bad_request("invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)));
