@@ -33,5 +33,24 @@ TEST(RequestParsingTest, MalformedAndDeepJsonStay400) {
   EXPECT_EQ(error_of(parse_json_body("")).status, 400);
 }
 
+TEST(RequestParsingTest, KServeShapeWhoseProductOverflowsIsAMismatch) {
+  // Found while writing fuzz_requests (its UBSan build flags it): the element count of the
+  // shape overflowed int64, undefined behaviour.
+  const auto body = nlohmann::json::parse(
+      R"({"inputs": [{"name": "text", "shape": [1048576, 1048576, 1048576, 8], "datatype": "BYTES",
+                      "data": ["a"]}]})");
+  const auto parsed = parse_kserve_infer(body);
+  ASSERT_TRUE(std::holds_alternative<ApiError>(parsed));
+  const ApiError& e = std::get<ApiError>(parsed);
+  EXPECT_EQ(e.status, 400);
+  EXPECT_NE(e.message.find("holds 9223372036854775807 elements but data has 1"), std::string::npos)
+      << e.message;
+
+  const auto zero = nlohmann::json::parse(
+      R"({"inputs": [{"name": "text", "shape": [1048576, 1048576, 1048576, 8, 0], "datatype": "BYTES",
+                      "data": []}]})");
+  EXPECT_EQ(std::get<ApiError>(parse_kserve_infer(zero)).type, "empty");
+}
+
 }  // namespace
 }  // namespace verdict::server
