@@ -194,9 +194,13 @@ Result<ModelConfig> parse_config(std::string_view json_text, const std::string& 
   }
 
   if (auto eps = j.find("layer_norm_eps"); eps != j.end() && !eps->is_null()) {
-    if (!eps->is_number() || !(eps->get<double>() > 0) || eps->get<double>() > 1) {
+    // Checked as the float32 the kernels add: 1e-92 passes as a double but becomes 0.
+    if (!eps->is_number() || !(eps->get<double>() > 0) || eps->get<double>() > 1 ||
+        !(eps->get<float>() > 0)) {
       return make_error(ErrorCode::kCorruptModel,
-                        source + ": field 'layer_norm_eps' must be a number in (0, 1], found " +
+                        source +
+                            ": field 'layer_norm_eps' must be a number in (0, 1] that float32 "
+                            "does not round to 0, found " +
                             eps->dump());
     }
     c.layer_norm_eps = eps->get<float>();

@@ -80,5 +80,21 @@ TEST(ConfigTest, LayerNormEpsMustBePositive) {
   EXPECT_NE(c.error().message.find("layer_norm_eps"), std::string::npos);
 }
 
+TEST(ConfigTest, LayerNormEpsThatFloat32RoundsToZeroIsRejected) {
+  // Found by fuzz_config: 1e-92 is positive as a double but the kernels would add 0 and divide
+  // by zero on a constant row.
+  const std::string bert = R"({"model_type":"bert","vocab_size":100,"hidden_size":8,"num_attention_heads":2,
+    "num_hidden_layers":1,"intermediate_size":16,"max_position_embeddings":32})";
+  for (const char* eps : {"1e-92", "1e-46", "-1e-92"}) {
+    auto c = parse_config(patch(bert, "layer_norm_eps", eps), "c");
+    ASSERT_FALSE(c.ok()) << eps;
+    EXPECT_NE(c.error().message.find("field 'layer_norm_eps' must be a number in (0, 1]"), std::string::npos)
+        << c.error().message;
+  }
+  auto tiny = parse_config(patch(bert, "layer_norm_eps", "1e-40"), "c");  // a float32 subnormal
+  ASSERT_TRUE(tiny.ok()) << tiny.error().message;
+  EXPECT_GT(tiny->layer_norm_eps, 0.f);
+}
+
 }  // namespace
 }  // namespace verdict::model

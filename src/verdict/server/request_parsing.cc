@@ -1,5 +1,7 @@
 #include "verdict/server/request_parsing.h"
 
+#include <cstdint>
+
 namespace verdict::server {
 namespace {
 
@@ -64,7 +66,7 @@ Parsed<json> parse_json_body(const std::string& body) {
   }
   try {
     return json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e500
     std::string what = e.what();
     const auto pos = what.find("] ");  // drop nlohmann's "[json.exception.parse_error.101] " prefix
     return ApiError::bad_request("invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)));
@@ -193,7 +195,8 @@ Parsed<ClassifyRequest> parse_kserve_infer(const json& body) {
     int64_t n = 1;
     for (const auto& d : *shape) {
       if (!d.is_number_integer() || d.get<int64_t>() < 0) return ApiError::bad_request("inputs[0].shape must be a list of sizes");
-      n *= std::min<int64_t>(d.get<int64_t>(), 1 << 20);
+      // Saturating: [1048576, 1048576, 1048576, 8] overflowed int64 (undefined behaviour).
+      if (__builtin_mul_overflow(n, std::min<int64_t>(d.get<int64_t>(), 1 << 20), &n)) n = INT64_MAX;
     }
     if (n != static_cast<int64_t>(texts.size())) {
       return ApiError::bad_request("inputs[0].shape " + shape->dump() + " holds " + std::to_string(n) +

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "verdict/tokenizer/json_fields.h"
+#include "verdict/tokenizer/vocab.h"
 
 namespace verdict::tokenizer {
 namespace {
@@ -73,7 +74,9 @@ Result<FolderConfig> read_folder_config(const fs::path& dir) {
         try {
           size_t used = 0;
           token->id = std::stoi(key, &used);
-          if (used != key.size() || token->id < 0) throw std::invalid_argument(key);
+          if (used != key.size() || token->id < 0 || token->id >= kTokenIdLimit) {
+            throw std::invalid_argument(key);
+          }
         } catch (const std::exception&) {
           return file->error(ErrorCode::kCorruptModel, field, "is not keyed by a token id");
         }
@@ -91,8 +94,8 @@ Result<FolderConfig> read_folder_config(const fs::path& dir) {
   if (!added_tokens.ok()) return added_tokens.error();
   if (const auto& file = *added_tokens) {
     for (const auto& [content, id] : file->root.items()) {
-      if (!id.is_number_integer() || id.get<int64_t>() < 0)
-        return file->type_error(content, "a token id", id);
+      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= kTokenIdLimit)
+        return file->type_error(content, "a token id below 2^30", id);
       AddedToken token;
       token.content = content;
       token.id = static_cast<int32_t>(id.get<int64_t>());

@@ -15,9 +15,15 @@ Result<std::optional<JsonFile>> read_json(const fs::path& path) {
   if (!fs::exists(path, ec)) return std::optional<JsonFile>();
   auto text = read_file(path);
   if (!text.ok()) return text.error();
+  auto file = parse_json(*text, path);
+  if (!file.ok()) return file.error();
+  return std::optional<JsonFile>(std::move(file).value());
+}
+
+Result<JsonFile> parse_json(std::string_view text, const fs::path& path) {
   JsonFile file{path, {}};
   try {
-    file.root = json::parse(*text);
+    file.root = json::parse(text);
   } catch (const json::exception& e) {
     return make_error(ErrorCode::kCorruptModel, path.string() + ": not valid JSON: " + e.what());
   }
@@ -25,7 +31,7 @@ Result<std::optional<JsonFile>> read_json(const fs::path& path) {
     return make_error(ErrorCode::kCorruptModel, path.string() + ": expected a JSON object, found " +
                                                     std::string(file.root.type_name()));
   }
-  return std::optional<JsonFile>(std::move(file));
+  return file;
 }
 
 Result<bool> get_bool(const JsonFile& file, const json& obj, const char* key, const std::string& field,

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "verdict/common/error.h"
 #include "verdict/tokenizer/added_vocabulary.h"
@@ -28,6 +29,8 @@ struct JsonFile {
 
 // The file parsed, nullopt when it does not exist, or an error naming it.
 Result<std::optional<JsonFile>> read_json(const std::filesystem::path& path);
+// Contents already in memory, parsed as the file `path` (named in errors); must be an object.
+Result<JsonFile> parse_json(std::string_view text, const std::filesystem::path& path);
 
 // Optional members: absent or null gives the fallback; a wrong type is an error naming `field`.
 Result<bool> get_bool(const JsonFile& file, const nlohmann::json& obj, const char* key,

@@ -179,5 +179,68 @@ TEST_F(LoadTokenizerTest, LoadsTheTokenizerJsonOnlyModelFolder) {
   EXPECT_EQ((*tokenizer)->token_to_id("[MASK]"), 103);
 }
 
+// Found by fuzz_tokenizer_json: one vocabulary id of 205003000 made the loader allocate a
+// 205M-entry table (6.5 GB), and an added token id of 2^31-1 overflowed the next free id.
+TEST_F(LoadTokenizerTest, KeepsMemoryToTheTokensOfASparseVocabulary) {
+  json j = tiny_tokenizer_json();
+  j["model"]["vocab"]["hello"] = 205003000;
+  j["added_tokens"][5]["id"] = 1073741823;  // the largest id allowed
+  write(dir_ / "tokenizer.json", j.dump());
+  auto tokenizer = load_tokenizer(dir_);
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
+  EXPECT_EQ((*tokenizer)->vocab_size(), 1073741824u);
+  EXPECT_EQ((*tokenizer)->id_to_token(205003000), "hello");
+  EXPECT_EQ((*tokenizer)->id_to_token(5), "");
+  auto e = (*tokenizer)->encode("hello <new>", std::nullopt, {});
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->ids, (std::vector<int32_t>{2, 205003000, 1073741823, 3}));
+}
+
+TEST_F(LoadTokenizerTest, RefusesTokenIdsFromTwoToTheThirtyNamingTheField) {
+  const std::vector<std::pair<json, std::string>> cases = {
+      {[] {
+         json j = tiny_tokenizer_json();
+         j["model"]["vocab"]["hello"] = 1073741824;
+         return j;
+       }(),
+       "\"model.vocab.hello\" must be a token id below 2^30"},
+      {[] {
+         json j = tiny_tokenizer_json();
+         j["added_tokens"][5]["id"] = 2147483647;
+         return j;
+       }(),
+       "\"added_tokens[5].id\" must be a token id below 2^30"},
+      // Used to wrap to id 0 ([PAD]) when cast to int32.
+      {[] {
+         json j = tiny_tokenizer_json();
+         j["added_tokens"][5]["id"] = 4294967296;
+         return j;
+       }(),
+       "\"added_tokens[5].id\" must be a token id below 2^30"},
+  };
+  for (const auto& [j, message] : cases) {
+    write(dir_ / "tokenizer.json", j.dump());
+    auto tokenizer = load_tokenizer(dir_);
+    ASSERT_FALSE(tokenizer.ok()) << message;
+    EXPECT_NE(tokenizer.error().message.find(message), std::string::npos) << tokenizer.error().message;
+  }
+}
+
+TEST_F(LoadTokenizerTest, RefusesAddedTokenIdsFromTwoToTheThirtyInTheFolderConfigs) {
+  write(dir_ / "vocab.txt", kTinyVocab);
+  write(dir_ / "added_tokens.json", R"({"<new>": 2147483647})");
+  auto tokenizer = load_tokenizer(dir_);
+  ASSERT_FALSE(tokenizer.ok());
+  EXPECT_NE(tokenizer.error().message.find("\"<new>\" must be a token id below 2^30"), std::string::npos)
+      << tokenizer.error().message;
+
+  fs::remove(dir_ / "added_tokens.json");
+  write(dir_ / "tokenizer_config.json", R"({"added_tokens_decoder": {"2147483647": {"content": "<new>"}}})");
+  tokenizer = load_tokenizer(dir_);
+  ASSERT_FALSE(tokenizer.ok());
+  EXPECT_NE(tokenizer.error().message.find("added_tokens_decoder.2147483647"), std::string::npos)
+      << tokenizer.error().message;
+}
+
 }  // namespace
 }  // namespace verdict::tokenizer

@@ -1,7 +1,6 @@
 #include "verdict/tokenizer/tokenizer_json.h"
 
 #include <algorithm>
-#include <climits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -57,8 +56,8 @@ Status parse_model(const JsonFile& file, BertTokenizerSpec* spec) {
     return file.error(ErrorCode::kCorruptModel, "model.vocab", "is missing or not an object of token ids");
   }
   for (const auto& [token, id] : vocab->items()) {
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX) {
-      return file.type_error("model.vocab." + token, "a token id", id);
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= kTokenIdLimit) {
+      return file.type_error("model.vocab." + token, "a token id below 2^30", id);
     }
     spec->vocab.add(token, static_cast<int32_t>(id.get<int64_t>()));
   }
@@ -236,7 +235,9 @@ Status parse_added_tokens(const JsonFile& file, const FolderConfig& config, Bert
       if (!token.ok()) return token.error();
       auto id = get_int(file, (*it)[i], "id", field + ".id", -1);
       if (!id.ok()) return id.error();
-      token->id = static_cast<int32_t>(*id);
+      if (*id >= kTokenIdLimit)
+        return file.type_error(field + ".id", "a token id below 2^30", (*it)[i].at("id"));
+      token->id = static_cast<int32_t>(std::max<int64_t>(*id, -1));  // negative: add() numbers it
       add(std::move(*token));
     }
   }
@@ -260,14 +261,8 @@ Status parse_added_tokens(const JsonFile& file, const FolderConfig& config, Bert
   return {};
 }
 
-}  // namespace
-
-Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::filesystem::path& path,
-                                                       const FolderConfig& config) {
-  auto parsed = read_json(path);
-  if (!parsed.ok()) return parsed.error();
-  if (!*parsed) return make_error(ErrorCode::kNotFound, path.string() + ": no such file");
-  const JsonFile& file = **parsed;
+Result<std::unique_ptr<Tokenizer>> from_json_file(const JsonFile& file, const FolderConfig& config) {
+  const std::filesystem::path& path = file.path;
   BertTokenizerSpec spec;
   if (auto s = parse_model(file, &spec); !s.ok()) return s.error();
   if (auto s = parse_normalizer(file, config, &spec); !s.ok()) return s.error();
@@ -280,6 +275,24 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::filesystem::pa
   if (!tokenizer.ok())
     return make_error(tokenizer.error().code, path.string() + ": " + tokenizer.error().message);
   return std::unique_ptr<Tokenizer>(std::move(tokenizer).value());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::filesystem::path& path,
+                                                       const FolderConfig& config) {
+  auto parsed = read_json(path);
+  if (!parsed.ok()) return parsed.error();
+  if (!*parsed) return make_error(ErrorCode::kNotFound, path.string() + ": no such file");
+  return from_json_file(**parsed, config);
+}
+
+Result<std::unique_ptr<Tokenizer>> parse_tokenizer_json(std::string_view json_text,
+                                                        const std::filesystem::path& path,
+                                                        const FolderConfig& config) {
+  auto file = parse_json(json_text, path);
+  if (!file.ok()) return file.error();
+  return from_json_file(*file, config);
 }
 
 }  // namespace verdict::tokenizer

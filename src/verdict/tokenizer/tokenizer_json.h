@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string_view>
 
 #include "verdict/common/error.h"
 #include "verdict/tokenizer/folder_config.h"
@@ -16,5 +17,11 @@ namespace verdict::tokenizer {
 // transformers' BertTokenizerFast does.
 Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::filesystem::path& path,
                                                        const FolderConfig& config);
+
+// Same, from the file's contents already in memory (`path` names it in errors; used by the
+// fuzzer).
+Result<std::unique_ptr<Tokenizer>> parse_tokenizer_json(std::string_view json_text,
+                                                        const std::filesystem::path& path,
+                                                        const FolderConfig& config);
 
 }  // namespace verdict::tokenizer

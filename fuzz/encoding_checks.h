@@ -1,0 +1,23 @@
+// What must hold for any text a tokenizer is given, checked by fuzz_tokenizer and
+// fuzz_tokenizer_json: the same input encoded with different options must agree.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+#include "verdict/tokenizer/tokenizer.h"
+
+namespace verdict::fuzz {
+
+// Encodes `text` (and `pair`) untruncated, truncated at 512 and at `tiny_max_length`, and
+// without special tokens; fails (aborts) when an encoding is malformed (lengths, offsets outside
+// their sequence or inside a UTF-8 char) or the encodings disagree (truncation must keep a prefix
+// of each sequence and exactly the budget). Invalid UTF-8 must be refused, valid UTF-8 accepted.
+void check_encodings(const tokenizer::Tokenizer& tokenizer, std::string_view text,
+                     std::optional<std::string_view> pair, size_t tiny_max_length);
+
+// Strict UTF-8 validation written independently of the tokenizer's (Unicode table 3-7).
+bool is_valid_utf8(std::string_view s);
+
+}  // namespace verdict::fuzz

@@ -1,0 +1,253 @@
+// Writes the seed corpora of the fuzz targets from the golden data into a build folder (the
+// golden data is never copied into the repository):
+//   make_seeds TESTDATA REQUEST_SEEDS OUT
+// OUT/<target>/ gets: fuzz_tokenizer the texts (and pairs, joined by 0x00) of
+// tokenizer/bert_uncased.jsonl; fuzz_config every config.json; fuzz_tokenizer_json every
+// tokenizer.json with its vocabulary cut down, plus variants; fuzz_safetensors the first 4 KiB of
+// every model.safetensors, a shrunken valid copy of each, and valid files for kTinyConfigJson;
+// fuzz_requests the committed request bodies, raw and behind each parser's selector byte.
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fuzz_util.h"
+#include "verdict/model/config.h"
+#include "verdict/model/safetensors.h"
+#include "verdict/model/tensor_names.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string read_all(const fs::path& path, size_t limit = SIZE_MAX) {
+  std::ifstream in(path, std::ios::binary);
+  std::string s(std::min<size_t>(limit, fs::file_size(path)), '\0');
+  in.read(s.data(), static_cast<std::streamsize>(s.size()));
+  if (!in) verdict::fuzz::fail(path.string() + ": cannot read");
+  return s;
+}
+
+void write_all(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) verdict::fuzz::fail(path.string() + ": cannot write");
+}
+
+std::vector<fs::path> model_dirs(const fs::path& testdata) {
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(testdata / "models")) {
+    if (e.is_directory()) dirs.push_back(e.path());
+  }
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+size_t tokenizer_seeds(const fs::path& testdata, const fs::path& out) {
+  std::ifstream in(testdata / "tokenizer" / "bert_uncased.jsonl");
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    const json j = json::parse(line);
+    std::string text = j.at("text").get<std::string>();
+    if (j.contains("text_pair") && j["text_pair"].is_string()) {
+      text += '\0' + j["text_pair"].get<std::string>();
+    }
+    write_all(out / ("text-" + std::to_string(n++)), text);
+  }
+  return n;
+}
+
+size_t config_seeds(const fs::path& testdata, const fs::path& out) {
+  size_t n = 0;
+  for (const fs::path& dir : model_dirs(testdata)) {
+    if (fs::exists(dir / "config.json")) {
+      write_all(out / (dir.filename().string() + ".json"), read_all(dir / "config.json"));
+      ++n;
+    }
+  }
+  write_all(out / "tiny.json", std::string(verdict::fuzz::kTinyConfigJson));
+  return n + 1;
+}
+
+// A tokenizer.json small enough to fuzz: the vocabulary keeps the specials, a sample of ids and
+// the pieces of a few words; BPE merges and Unigram pieces are cut to a few.
+// Strings over 256 bytes (xlmr's precompiled_charsmap) cut short.
+void shorten_strings(json& j) {
+  if (j.is_string() && j.get_ref<const std::string&>().size() > 256) j = j.get<std::string>().substr(0, 256);
+  if (j.is_structured()) {
+    for (auto& v : j) shorten_strings(v);
+  }
+}
+
+json shrink_tokenizer(json j) {
+  static const std::set<std::string> kWords = {"hello", "my",    "dog",   "is",    "cute", "world",
+                                               "##s",   "##ing", "the",   "a",     "!",    ",",
+                                               ".",     "un",    "##aff", "##able"};
+  json& model = j["model"];
+  if (model.contains("vocab") && model["vocab"].is_object()) {
+    json vocab = json::object();
+    for (const auto& [token, id] : model["vocab"].items()) {
+      const int64_t v = id.is_number_integer() ? id.get<int64_t>() : 0;
+      if (v < 110 || v % 500 == 0 || kWords.count(token)) vocab[token] = id;
+    }
+    model["vocab"] = vocab;
+  } else if (model.contains("vocab") && model["vocab"].is_array() && model["vocab"].size() > 64) {
+    model["vocab"].erase(model["vocab"].begin() + 64, model["vocab"].end());
+  }
+  if (model.contains("merges") && model["merges"].is_array() && model["merges"].size() > 16) {
+    model["merges"].erase(model["merges"].begin() + 16, model["merges"].end());
+  }
+  shorten_strings(j);
+  return j;
+}
+
+size_t tokenizer_json_seeds(const fs::path& testdata, const fs::path& out) {
+  size_t n = 0;
+  for (const fs::path& dir : model_dirs(testdata)) {
+    if (!fs::exists(dir / "tokenizer.json")) continue;
+    const json small = shrink_tokenizer(json::parse(read_all(dir / "tokenizer.json")));
+    const std::string name = dir.filename().string();
+    write_all(out / (name + ".json"), small.dump(1));
+    ++n;
+    if (small["model"].value("type", "") != "WordPiece") continue;
+    // Variants the golden files lack: BertProcessing, no normalizer / pre-tokenizer, added
+    // tokens with every flag.
+    json bert = small;
+    bert["post_processor"] = {{"type", "BertProcessing"}, {"sep", {"[SEP]", 102}}, {"cls", {"[CLS]", 101}}};
+    bert["normalizer"] = nullptr;
+    write_all(out / (name + "-bert-processing.json"), bert.dump());
+    json bare = small;
+    bare["pre_tokenizer"] = nullptr;
+    bare["normalizer"]["strip_accents"] = true;
+    bare["normalizer"]["lowercase"] = false;
+    bare["added_tokens"].push_back({{"id", 30522},
+                                    {"content", "<new>"},
+                                    {"single_word", true},
+                                    {"lstrip", true},
+                                    {"rstrip", true},
+                                    {"normalized", true},
+                                    {"special", false}});
+    bare["added_tokens"].push_back({{"id", 30523}, {"content", "D\u00e9j\u00e0"}, {"normalized", true}});
+    write_all(out / (name + "-added-tokens.json"), bare.dump());
+    n += 2;
+  }
+  return n;
+}
+
+// A valid file with the header's tensors, names and dtypes, every dimension cut to at most 2.
+std::string shrink_safetensors(const std::string& file) {
+  uint64_t len = 0;
+  std::memcpy(&len, file.data(), 8);
+  json header = json::parse(file.substr(8, len));
+  std::vector<std::pair<uint64_t, std::string>> order;  // keep the file's tensor order
+  for (const auto& [name, info] : header.items()) {
+    if (name != "__metadata__") order.emplace_back(info["data_offsets"][0].get<uint64_t>(), name);
+  }
+  std::sort(order.begin(), order.end());
+  uint64_t offset = 0;
+  for (const auto& [begin, name] : order) {
+    json& info = header[name];
+    // Element size from the original range, so any dtype keeps its width.
+    uint64_t elements = 1;
+    for (const auto& d : info["shape"]) elements *= d.get<uint64_t>();
+    const uint64_t span = info["data_offsets"][1].get<uint64_t>() - begin;
+    uint64_t bytes = elements > 0 ? span / elements : 1;
+    for (auto& d : info["shape"]) {
+      d = std::min<uint64_t>(d.get<uint64_t>(), 2);
+      bytes *= d.get<uint64_t>();
+    }
+    info["data_offsets"] = {offset, offset + bytes};
+    offset += bytes;
+  }
+  std::string h = header.dump();
+  while (h.size() % 8 != 0) h.push_back(' ');
+  std::string out(8, '\0');
+  const uint64_t n = h.size();
+  std::memcpy(out.data(), &n, 8);
+  out += h;
+  for (uint64_t i = 0; i < offset; ++i) out.push_back(static_cast<char>(0x3c + i % 3));
+  return out;
+}
+
+size_t safetensors_seeds(const fs::path& testdata, const fs::path& out) {
+  size_t n = 0;
+  for (const fs::path& dir : model_dirs(testdata)) {
+    const fs::path path = dir / "model.safetensors";
+    if (!fs::exists(path)) continue;
+    const std::string name = dir.filename().string();
+    write_all(out / (name + "-head"), read_all(path, 4096));
+    write_all(out / (name + "-small"), shrink_safetensors(read_all(path)));
+    n += 2;
+  }
+  // Files WeightStore accepts for the tiny config, in each stored dtype it reads.
+  auto config = verdict::model::parse_config(verdict::fuzz::kTinyConfigJson, "tiny");
+  verdict::fuzz::check(config.ok(), "the tiny config does not parse");
+  std::vector<std::vector<float>> values;
+  std::vector<verdict::model::TensorToWrite> tensors;
+  for (const auto& spec : verdict::model::tensor_specs(*config)) {
+    size_t count = 1;
+    for (size_t d : spec.shape) count *= d;
+    values.emplace_back(count, 0.25f);
+    tensors.push_back({spec.name, spec.shape, nullptr});
+  }
+  for (size_t i = 0; i < tensors.size(); ++i) tensors[i].data = values[i].data();
+  for (auto dtype :
+       {verdict::model::DType::kF32, verdict::model::DType::kF16, verdict::model::DType::kBF16}) {
+    const fs::path path = out / ("tiny-" + std::string(verdict::model::dtype_name(dtype)));
+    const auto status = verdict::model::write_safetensors(path, tensors, dtype, {{"format", "pt"}});
+    verdict::fuzz::check(status.ok(), path.string() + ": cannot write");
+    ++n;
+  }
+  return n;
+}
+
+size_t request_seeds(const fs::path& committed, const fs::path& out) {
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(committed)) {
+    const std::string body = read_all(e.path());
+    const std::string name = e.path().filename().string();
+    write_all(out / name, body);
+    for (const char route : {'h', 'p', 'k', 't'})
+      write_all(out / (std::string(1, route) + "-" + name), route + body);
+    n += 5;
+  }
+  return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::cerr << "usage: make_seeds TESTDATA REQUEST_SEEDS OUT\n";
+    return 2;
+  }
+  const fs::path testdata = argv[1], requests = argv[2], out = argv[3];
+  struct Target {
+    const char* name;
+    size_t (*make)(const fs::path&, const fs::path&);
+    const fs::path& from;
+  };
+  const Target targets[] = {
+      {"fuzz_tokenizer", tokenizer_seeds, testdata},
+      {"fuzz_config", config_seeds, testdata},
+      {"fuzz_tokenizer_json", tokenizer_json_seeds, testdata},
+      {"fuzz_safetensors", safetensors_seeds, testdata},
+      {"fuzz_requests", request_seeds, requests},
+  };
+  for (const Target& t : targets) {
+    const fs::path dir = out / t.name;
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::cout << t.name << ": " << t.make(t.from, dir) << " seeds\n";
+  }
+  return 0;
+}
