@@ -85,7 +85,7 @@ TEST(DiscordInteractionTest, AnswersEverythingElseWithAnEphemeralMessage) {
 
 TEST(DiscordReplyTest, ComplaintsGetTheApologyAndMentionOnlyTheAuthor) {
   DiscordConfig config;
-  const ReviewRequest review{"It broke. @everyone look", "42", "ann"};
+  const ReviewRequest review{"It broke. @everyone look", "42", "ann", "", "", ""};
   const model::LabelScore negative{"NEGATIVE", 0.97f, 0};
   ASSERT_TRUE(is_complaint(negative, config));
   const auto reply = review_reply(review, negative, true, config);

@@ -164,7 +164,7 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::post(server_.workers, [self, r = std::move(r), respond = std::move(respond)]() mutable {
       try {
         self->server_.handler(std::move(r), respond);
-      } catch (const std::exception& e) {
+      } catch (const std::exception&) {
         respond(self->server_.errors(500, "internal error"));
       }
     });

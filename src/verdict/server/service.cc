@@ -152,7 +152,7 @@ Status Service::warm_up() {
 }
 
 HttpResponse Service::refusal(int status, const std::string& message) {
-  return error_response(ApiError{status, status == 413 || status == 431 ? "validation" : "validation", message});
+  return error_response(ApiError{status, "validation", message});  // 400, 413, 431: all the client's request
 }
 
 void Service::start_draining() {
