@@ -1,0 +1,12 @@
+# Convenience targets; the README's two commands (scripts/run, scripts/test) need no make.
+# Long runs (fuzzing, soak, image builds, peer benchmarks) live here, not in CI.
+.PHONY: build asan test fuzz
+build:
+	scripts/build release
+asan:
+	scripts/build asan
+test:
+	scripts/test
+# FUZZ_SECONDS per target (default 300)
+fuzz:
+	scripts/fuzz $${FUZZ_SECONDS:-300}
