@@ -10,3 +10,10 @@ test:
 # FUZZ_SECONDS per target (default 300)
 fuzz:
 	scripts/fuzz $${FUZZ_SECONDS:-300}
+# Container image (deploy/build-image.sh: podman, offline, debootstrapped base) and its smoke test.
+# Not in CI: the image build compiles Verdict again inside the build stage (see README).
+.PHONY: image image-test
+image:
+	deploy/build-image.sh
+image-test:
+	deploy/image-test.sh

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Smoke test of the built image: runs it with a golden model mounted, checks /health and that
+# /predict gives every expected.jsonl answer (label, score within 1e-4) on 127.0.0.1, that the
+# image runs as the non-root user and has no shell, then stops it (SIGTERM drain, exit 0).
+#   deploy/image-test.sh [IMAGE] [MODEL_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version=$(sed -n 's/^project(verdict VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+image="${1:-localhost/verdict:$version}"
+model="$(realpath "${2:-${VERDICT_TESTDATA:-../shared/testdata}/models/distilbert-sst2-tiny}")"
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/deploy/containers.conf}"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+url="http://127.0.0.1:$port"
+name="verdict-image-test-$$"
+fail() { echo "image-test: FAIL: $*" >&2; podman logs "$name" 2>&1 | tail -20 >&2 || true; exit 1; }
+cleanup() { podman rm -f -t 0 "$name" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+[ "$(podman image inspect --format '{{.Config.User}}' "$image")" = "10001:10001" ] || fail "image does not run as 10001"
+if podman run --rm --entrypoint /bin/sh "$image" -c true >/dev/null 2>&1; then fail "image has a shell"; fi
+
+# Host network: port publishing through netavark/CNI is not available on every VM (README).
+podman run -d --name "$name" --network=host -e PORT="$port" -e VERDICT_HOST=127.0.0.1 \
+  -v "$model:/model:ro" "$image" >/dev/null
+for ((i = 0; i < 600; i++)); do
+  curl -sf -o /dev/null "$url/health" && break
+  [ "$(podman inspect --format '{{.State.Running}}' "$name")" = true ] || fail "container exited"
+  sleep 0.1
+done
+curl -sf "$url/health" | grep -q '"ok"' || fail "/health did not answer ok"
+
+python3 - "$url" "$model/expected.jsonl" <<'PY' || fail "/predict answers differ from expected.jsonl"
+import json, sys, urllib.request
+url, expected = sys.argv[1], sys.argv[2]
+n = 0
+for line in open(expected):
+    want = json.loads(line)
+    req = urllib.request.Request(url + "/predict", json.dumps({"inputs": want["text"]}).encode(),
+                                 {"Content-Type": "application/json"})
+    got = json.load(urllib.request.urlopen(req, timeout=30))[0]
+    if got["label"] != want["label"] or abs(got["score"] - want["score"]) > 1e-4:
+        sys.exit(f"{want['text']!r}: got {got}, want {want['label']} {want['score']}")
+    n += 1
+print(f"image-test: {n} /predict answers match expected.jsonl")
+PY
+
+podman stop -t 15 "$name" >/dev/null
+code=$(podman inspect --format '{{.State.ExitCode}}' "$name")
+[ "$code" = 0 ] || fail "exit code $code after SIGTERM"
+echo "image-test: OK ($image)"
