@@ -55,6 +55,6 @@ FROM scratch AS runtime
 COPY --from=build /rootfs/ /
 COPY --from=model /model /model
 USER 10001:10001
-ENV MODEL=/model
+ENV PATH=/usr/local/bin MODEL=/model
 EXPOSE 8080
 ENTRYPOINT ["verdict", "serve"]

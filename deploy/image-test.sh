@@ -11,6 +11,10 @@ model="$(realpath "${2:-${VERDICT_TESTDATA:-../shared/testdata}/models/distilber
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/deploy/containers.conf}"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
+net_args() {
+  if [ "${VERDICT_IMAGE_NET:-publish}" = host ]; then echo "--network=host -e PORT=$port -e VERDICT_HOST=127.0.0.1"
+  else echo "-p 127.0.0.1:$port:8080"; fi
+}
 name="verdict-image-test-$$"
 fail() { echo "image-test: FAIL: $*" >&2; podman logs "$name" 2>&1 | tail -20 >&2 || true; exit 1; }
 cleanup() { podman rm -f -t 0 "$name" >/dev/null 2>&1 || true; }
@@ -19,8 +23,8 @@ trap cleanup EXIT
 [ "$(podman image inspect --format '{{.Config.User}}' "$image")" = "10001:10001" ] || fail "image does not run as 10001"
 if podman run --rm --entrypoint /bin/sh "$image" -c true >/dev/null 2>&1; then fail "image has a shell"; fi
 
-# Host network: port publishing through netavark/CNI is not available on every VM (README).
-podman run -d --name "$name" --network=host -e PORT="$port" -e VERDICT_HOST=127.0.0.1 \
+# Published on 127.0.0.1 only; VERDICT_IMAGE_NET=host where port publishing fails (README).
+podman run -d --name "$name" $(net_args) \
   -v "$model:/model:ro" "$image" >/dev/null
 for ((i = 0; i < 600; i++)); do
   curl -sf -o /dev/null "$url/health" && break
@@ -35,7 +39,8 @@ url, expected = sys.argv[1], sys.argv[2]
 n = 0
 for line in open(expected):
     want = json.loads(line)
-    req = urllib.request.Request(url + "/predict", json.dumps({"inputs": want["text"]}).encode(),
+    inputs = [want["text"], want["text_pair"]] if "text_pair" in want else want["text"]  # TEI: a pair
+    req = urllib.request.Request(url + "/predict", json.dumps({"inputs": inputs}).encode(),
                                  {"Content-Type": "application/json"})
     got = json.load(urllib.request.urlopen(req, timeout=30))[0]
     if got["label"] != want["label"] or abs(got["score"] - want["score"]) > 1e-4:

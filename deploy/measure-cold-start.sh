@@ -12,6 +12,10 @@ bin="$PWD/build/release/src/verdict/cli/verdict"
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/deploy/containers.conf}"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
+net_args() {
+  if [ "${VERDICT_IMAGE_NET:-publish}" = host ]; then echo "--network=host -e PORT=$port -e VERDICT_HOST=127.0.0.1"
+  else echo "-p 127.0.0.1:$port:8080"; fi
+}
 body='{"inputs": "The battery died after two days."}'
 
 now() { date +%s%N; }
@@ -40,10 +44,10 @@ for ((r = 1; r <= runs; r++)); do
   kill -TERM "$pid"; wait "$pid" || true
   bare+=("$ms"); bare_rss+=("$rss")
 
-  # The image: podman run (runc) with the model mounted read-only, host network (see README).
+  # The image: podman run (runc), the model mounted read-only, the port published on 127.0.0.1.
   name="verdict-cold-$$-$r"
   t0=$(now)
-  podman run -d --rm --name "$name" --network=host -e PORT="$port" -e VERDICT_HOST=127.0.0.1 \
+  podman run -d --rm --name "$name" $(net_args) \
     -v "$model:/model:ro" "$image" >/dev/null
   ms2=$(wait_predict "$t0"); warm_up
   cpid=$(podman inspect --format '{{.State.Pid}}' "$name"); rss2=$(rss_mb "$cpid")
