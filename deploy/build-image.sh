@@ -67,8 +67,9 @@ if ! $from_host; then
   [ -n "$model_id" ] && args+=(--build-arg "MODEL=$model_id")
   ctx="$repo"
   if [ -n "$model_dir" ]; then
-    # MODEL_DIR must lie inside the context: link the folder in for the build.
+    # MODEL_DIR must lie inside the build context: copy the folder in for the build.
     rm -rf .image-model
+    trap 'rm -rf "$repo/.image-model"' EXIT
     cp -r "$model_dir" .image-model
     args+=(--build-arg "MODEL_DIR=.image-model")
   fi

@@ -2,12 +2,16 @@
 # Smoke test of the built image: runs it with a golden model mounted, checks /health and that
 # /predict gives every expected.jsonl answer (label, score within 1e-4) on 127.0.0.1, that the
 # image runs as the non-root user and has no shell, then stops it (SIGTERM drain, exit 0).
-#   deploy/image-test.sh [IMAGE] [MODEL_DIR]
+#   deploy/image-test.sh [IMAGE] [MODEL_DIR] [--baked]   (--baked: MODEL_DIR's model is in the
+#                                                        image; nothing is mounted, MODEL_DIR only
+#                                                        gives expected.jsonl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=$(sed -n 's/^project(verdict VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 image="${1:-localhost/verdict:$version}"
 model="$(realpath "${2:-${VERDICT_TESTDATA:-../shared/testdata}/models/distilbert-sst2-tiny}")"
+mount=(-v "$model:/model:ro")
+[ "${3:-}" = --baked ] && mount=()
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/deploy/containers.conf}"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
@@ -24,8 +28,7 @@ trap cleanup EXIT
 if podman run --rm --entrypoint /bin/sh "$image" -c true >/dev/null 2>&1; then fail "image has a shell"; fi
 
 # Published on 127.0.0.1 only; VERDICT_IMAGE_NET=host where port publishing fails (README).
-podman run -d --name "$name" $(net_args) \
-  -v "$model:/model:ro" "$image" >/dev/null
+podman run -d --name "$name" $(net_args) "${mount[@]}" "$image" >/dev/null
 for ((i = 0; i < 600; i++)); do
   curl -sf -o /dev/null "$url/health" && break
   [ "$(podman inspect --format '{{.State.Running}}' "$name")" = true ] || fail "container exited"
