@@ -55,6 +55,9 @@ FROM scratch AS runtime
 COPY --from=build /rootfs/ /
 COPY --from=model /model /model
 USER 10001:10001
-ENV PATH=/usr/local/bin MODEL=/model
+# PASSIVE: idle OpenMP threads sleep instead of spinning. Where cores are shared or capped (CPU
+# limits, CFS quota, busy hosts) spinning threads starve the working ones: measured here, cold
+# start 0.5 s instead of 4.4 s and no slower warm requests (README, "Container image").
+ENV PATH=/usr/local/bin MODEL=/model OMP_WAIT_POLICY=PASSIVE
 EXPOSE 8080
 ENTRYPOINT ["verdict", "serve"]

@@ -2,6 +2,7 @@
 # Cold start of Verdict, exec -> first successful POST /predict, for the bare binary and for
 # `podman run` of the image, plus RSS after a warm-up. Prints one line per run and the medians.
 #   deploy/measure-cold-start.sh MODEL_DIR [RUNS=5] [IMAGE=localhost/verdict:<version>]
+# OMP_WAIT_POLICY (default PASSIVE, as the image sets it) is passed to both.
 # Run deploy/build-image.sh first. The machine's load matters: take the medians, report the load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,30 +32,40 @@ wait_predict() {
   echo "measure-cold-start: no answer on $url/predict within 60 s" >&2; return 1
 }
 warm_up() { for ((i = 0; i < 50; i++)); do curl -sf -o /dev/null -d "$body" "$url/predict"; done; }
+# Median time of 21 sequential requests after the warm-up, in milliseconds.
+warm_latency() {
+  for ((i = 0; i < 21; i++)); do
+    curl -sf -o /dev/null -w '%{time_total}\n' -d "$body" "$url/predict"
+  done | awk '{ print $1 * 1000 }' | median
+}
 rss_mb() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-bare=(); ctr=(); bare_rss=(); ctr_rss=()
+bare=(); ctr=(); bare_rss=(); ctr_rss=(); bare_lat=(); ctr_lat=()
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+omp=(-e "OMP_WAIT_POLICY=$OMP_WAIT_POLICY")
 for ((r = 1; r <= runs; r++)); do
   # Bare binary (the page cache is warm after the first run, as on a host that restarts it).
   t0=$(now)
   "$bin" serve --model "$model" --host 127.0.0.1 --port "$port" --log-format text >/dev/null 2>&1 &
   pid=$!
-  ms=$(wait_predict "$t0"); warm_up; rss=$(rss_mb "$pid")
+  ms=$(wait_predict "$t0"); warm_up; rss=$(rss_mb "$pid"); lat=$(warm_latency)
   kill -TERM "$pid"; wait "$pid" || true
-  bare+=("$ms"); bare_rss+=("$rss")
+  bare+=("$ms"); bare_rss+=("$rss"); bare_lat+=("$lat")
 
   # The image: podman run (runc), the model mounted read-only, the port published on 127.0.0.1.
   name="verdict-cold-$$-$r"
   t0=$(now)
-  podman run -d --rm --name "$name" $(net_args) \
+  podman run -d --rm --name "$name" $(net_args) "${omp[@]}" \
     -v "$model:/model:ro" "$image" >/dev/null
   ms2=$(wait_predict "$t0"); warm_up
-  cpid=$(podman inspect --format '{{.State.Pid}}' "$name"); rss2=$(rss_mb "$cpid")
+  cpid=$(podman inspect --format '{{.State.Pid}}' "$name"); rss2=$(rss_mb "$cpid"); lat2=$(warm_latency)
   podman stop -t 10 "$name" >/dev/null
-  ctr+=("$ms2"); ctr_rss+=("$rss2")
-  echo "run $r: bare ${ms} ms (RSS ${rss} MB), podman run ${ms2} ms (RSS ${rss2} MB), load $(cut -d' ' -f1 /proc/loadavg)"
+  ctr+=("$ms2"); ctr_rss+=("$rss2"); ctr_lat+=("$lat2")
+  echo "run $r: bare ${ms} ms (RSS ${rss} MB, warm ${lat} ms), podman run ${ms2} ms (RSS ${rss2} MB," \
+       "warm ${lat2} ms), load $(cut -d' ' -f1 /proc/loadavg)"
 done
-echo "median over $runs runs, model $(basename "$model"): bare $(printf '%s\n' "${bare[@]}" | median) ms," \
-     "RSS $(printf '%s\n' "${bare_rss[@]}" | median) MB; podman run $(printf '%s\n' "${ctr[@]}" | median) ms," \
-     "RSS $(printf '%s\n' "${ctr_rss[@]}" | median) MB"
+m() { printf '%s\n' "$@" | median; }
+echo "median over $runs runs, model $(basename "$model"), OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-default}:" \
+     "bare $(m "${bare[@]}") ms to first /predict, RSS $(m "${bare_rss[@]}") MB, warm $(m "${bare_lat[@]}") ms;" \
+     "podman run $(m "${ctr[@]}") ms, RSS $(m "${ctr_rss[@]}") MB, warm $(m "${ctr_lat[@]}") ms"
