@@ -7,8 +7,9 @@
 #   bench/compare.sh [MODEL_DIR]        (peers need bench/peers/install.sh first)
 # Environment: VERDICT_BIN, REPEATS (3), THREADS ("1 2"), DTYPES (default: every --dtype choice of
 # `verdict bench` except auto, else fp32), PEERS ("pytorch-fp32 pytorch-int8 onnxruntime-fp32"),
-# RUNS (200 per latency length), MAX_SECONDS (30: per latency length and per throughput set, after
-# which a runtime stops early with fewer runs, at least 20), OUT (result folder), NOTE (a remark
+# RUNS (200 per latency length), WARMUP (20), MIXED (512 sequences of 10-120 tokens),
+# REVIEWS (512 real reviews), MAX_SECONDS (30: per latency length and per throughput set, after
+# which a peer stops early with fewer runs, at least MIN_RUNS=20), OUT (result folder), NOTE (a remark
 # recorded with the figures, e.g. "busy machine").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,10 @@ threads="${THREADS:-1 2}"
 peers="${PEERS:-pytorch-fp32 pytorch-int8 onnxruntime-fp32}"
 runs="${RUNS:-200}"
 max_seconds="${MAX_SECONDS:-30}"
+warmup="${WARMUP:-20}"
+min_runs="${MIN_RUNS:-20}"
+mixed="${MIXED:-512}"
+reviews="${REVIEWS:-512}"
 out="${OUT:-build/compare/$(date -u +%Y%m%dT%H%M%SZ)}"
 py=/usr/bin/python3 # Debian's interpreter: the one that sees python3-torch
 peers_dir=bench/peers
@@ -42,7 +47,7 @@ has_dtype() { "$bin" "$1" --help | grep -q -- '--dtype'; }
 
 mkdir -p "$out"
 echo "compare: results in $out"
-$py "$peers_dir/workloads.py" --verdict "$bin" --model "$model" --out "$out/workload.json"
+$py "$peers_dir/workloads.py" --verdict "$bin" --model "$model" --mixed-sequences "$mixed" --reviews "$reviews" --out "$out/workload.json"
 $py "$peers_dir/export_onnx.py" --model "$model" --out "$out/model.onnx"
 
 # The machine and versions, recorded with the figures.
@@ -57,9 +62,10 @@ def sh(cmd):
 lscpu = sh("lscpu")
 field = lambda name: next((l.split(":", 1)[1].strip() for l in lscpu.splitlines() if l.startswith(name + ":")), "?")
 import torch
-versions = {"verdict": sh(f"git log -1 --format='%h %cd' --date=short") or "?",
+versions = {"verdict": (sh("git log -1 --format='%h %cd' --date=short") or "?") + " (" + os.environ["COMPARE_BIN"] + ")",
             "torch": torch.__version__,
-            "torch BLAS": next((p.split("=")[1] for p in torch.__config__.show().replace(",", "\n").split() if p.startswith("BLAS_INFO=")), "?"),
+            # Debian's torch says BLAS_INFO=generic: the libblas.so.3 alternative decides (OpenBLAS or reference).
+            "libblas.so.3": os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3"),
             "python": platform.python_version(), "node": sh("node --version"),
             "onnxruntime-node": json.load(open("bench/peers/node_modules/onnxruntime-node/package.json"))["version"],
             "kernel": platform.release()}
@@ -80,7 +86,7 @@ for r in $(seq "$repeats"); do
   for dtype in $DTYPES; do
     dt=(); has_dtype bench && dt=(--dtype "$dtype")
     echo "-- verdict bench ${dt[*]:-}"
-    "$bin" bench --model "$model" --runs "$runs" "${dt[@]}" --json "$dir/verdict-$dtype.json"
+    "$bin" bench --model "$model" --runs "$runs" --warmup "$warmup" --mixed-sequences "$mixed" "${dt[@]}" --json "$dir/verdict-$dtype.json"
     if [ "$dtype" = fp32 ] || has_dtype classify; then
       cdt=(); has_dtype classify && cdt=(--dtype "$dtype")
       $py "$peers_dir/verdict_reviews.py" --verdict "$bin" --model "$model" --workload "$out/workload.json" \
@@ -90,7 +96,7 @@ for r in $(seq "$repeats"); do
   done
   for peer in $peers; do
     for t in $threads; do
-      common=(--threads "$t" --runs "$runs" --max-seconds "$max_seconds" --json "$dir/$peer-t$t.json")
+      common=(--threads "$t" --runs "$runs" --warmup "$warmup" --min-runs "$min_runs" --max-seconds "$max_seconds" --json "$dir/$peer-t$t.json")
       case "$peer" in
         pytorch-fp32|pytorch-int8)
           OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t $py "$peers_dir/run_torch.py" --model "$model" \

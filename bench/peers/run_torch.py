@@ -88,8 +88,7 @@ def main():
     print(f"{runtime}, {a.threads} thread(s)", file=sys.stderr)
     report = {"runtime": runtime, "model": a.model, "threads": a.threads, "dtype": a.dtype,
               "versions": {"torch": torch.__version__, "python": platform.python_version(),
-                           "blas": torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0]
-                           if "BLAS_INFO=" in torch.__config__.show() else "?",
+                           "blas": os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3"),
                            "quantized_engine": engine},
               "latency": time_latency(run, work["latency"], a.runs, a.warmup, a.max_seconds, a.min_runs)}
     report["throughput"] = dict(time_throughput(run, work["mixed"], work["batch_size"], a.max_seconds),

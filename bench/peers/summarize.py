@@ -90,7 +90,8 @@ def main():
         lines.append(f"| {r} | " + " | ".join(cells) + " |")
     lines += ["", "Verdict's speed-up over each peer (peer time / Verdict time; > 1 means Verdict is faster), "
               "median of the per-repeat ratios:", "",
-              "| comparison | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|"]
+              "| comparison | " + " | ".join(h.replace(" ms", "").replace(" seq/s", "") for h in heads) + " |",
+              "|---" * (len(heads) + 1) + "|"]
     for name, row in ratios.items():
         lines.append(f"| {name} | " + " | ".join(f"{row[l]:.2f}x" if l in row else "" for l, _, _ in METRICS) + " |")
     lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()), "",
