@@ -87,6 +87,14 @@ for r in $(seq "$repeats"); do
     dt=(); has_dtype bench && dt=(--dtype "$dtype")
     echo "-- verdict bench ${dt[*]:-}"
     "$bin" bench --model "$model" --runs "$runs" --warmup "$warmup" --mixed-sequences "$mixed" "${dt[@]}" --json "$dir/verdict-$dtype.json"
+    # The peers' mixed set must be the one verdict bench drew (workloads.py redraws it).
+    $py - "$out/workload.json" "$dir/verdict-$dtype.json" <<'PY'
+import json, sys
+mine = sum(len(s) for s in json.load(open(sys.argv[1]))["mixed"])
+theirs = json.load(open(sys.argv[2]))["throughput"]["total_tokens"]
+if mine != theirs:
+    sys.exit(f"compare: verdict bench drew {theirs} mixed tokens, workloads.py {mine}: update workloads.py to bench_command.cc")
+PY
     if [ "$dtype" = fp32 ] || has_dtype classify; then
       cdt=(); has_dtype classify && cdt=(--dtype "$dtype")
       $py "$peers_dir/verdict_reviews.py" --verdict "$bin" --model "$model" --workload "$out/workload.json" \
