@@ -17,3 +17,12 @@ image:
 	deploy/build-image.sh
 image-test:
 	deploy/image-test.sh
+# Peer benchmarks (bench/compare.sh): not in CI. bench-peers-install once, then the check (the
+# PyTorch/ONNX peers reproduce the golden logits) and the comparison (tens of minutes).
+.PHONY: bench-peers-install bench-peers-check bench-compare
+bench-peers-install:
+	bench/peers/install.sh
+bench-peers-check:
+	/usr/bin/python3 bench/peers/check_golden.py
+bench-compare: bench-peers-check
+	bench/compare.sh
