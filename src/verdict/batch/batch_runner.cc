@@ -24,7 +24,9 @@ Result<RunStats> run_batch(runtime::Pipeline& pipeline, RecordReader& reader, co
   RunStats stats;
   runtime::BatcherConfig config;
   config.max_batch_tokens = options.classify.max_batch_tokens;
-  config.max_concurrent_requests = options.max_chunks_in_flight + 1;
+  // The window bounds what is in flight; the batcher's own count lags by a request (it releases
+  // the slot just after the callback that lets this thread go on), so leave it room.
+  config.max_concurrent_requests = 2 * options.max_chunks_in_flight + 2;
   // Declared before the window: its destructor (which drains it) must run after the window's
   // futures are gone or answered, and it must outlive every callback.
   runtime::Batcher batcher(pipeline.model(), config);

@@ -42,7 +42,8 @@ std::string format_progress(size_t rows, uint64_t bytes, std::optional<uint64_t>
     const double done = std::min(1.0, static_cast<double>(bytes) / static_cast<double>(*total_bytes));
     constexpr int kBar = 24;
     const int filled = static_cast<int>(done * kBar);
-    std::string bar = "[" + std::string(filled, '#') + std::string(kBar - filled, '.') + "]";
+    std::string bar(1, '[');
+    bar.append(static_cast<size_t>(filled), '#').append(static_cast<size_t>(kBar - filled), '.').push_back(']');
     const double eta = done > 0 ? seconds * (1 - done) / done : -1;
     line = bar + printf_string(" %3.0f%%  ", done * 100) + line + "  ETA " + (done > 0 ? format_duration(eta) : "?");
   }
@@ -66,10 +67,13 @@ std::string draw_histogram(const std::vector<size_t>& counts, double lo, double 
   return out;
 }
 
+ScoreSummary::ScoreSummary(size_t num_labels)
+    : lo_(num_labels >= 2 ? std::floor(10.0 / static_cast<double>(num_labels)) / 10.0 : 0) {}
+
 void ScoreSummary::add(const std::string& label, float score) {
   ++rows_;
   ++per_label_[label];
-  ++bins_[score_bin(score, kBins)];
+  ++bins_[score_bin((score - lo_) / (1 - lo_), kBins)];
 }
 
 std::string ScoreSummary::render(double seconds, size_t skipped, const std::vector<std::string>& reasons) const {
@@ -84,7 +88,7 @@ std::string ScoreSummary::render(double seconds, size_t skipped, const std::vect
   for (const auto& [label, n] : per_label_) {
     out += "  " + pad(label, width) + printf_string(" %8zu  %5.1f%%\n", n, rows_ ? 100.0 * n / rows_ : 0.0);
   }
-  if (rows_) out += "score of the predicted label:\n" + draw_histogram(bins_, 0, 1);
+  if (rows_) out += "score of the predicted label:\n" + draw_histogram(bins_, lo_, 1);
   return out;
 }
 

@@ -25,12 +25,16 @@ std::string draw_histogram(const std::vector<size_t>& counts, double lo, double 
 class ScoreSummary {
  public:
   static constexpr size_t kBins = 10;
+  // The top score of `num_labels` labels is at least 1/num_labels: the histogram starts at that
+  // tenth (0.5 for two labels).
+  explicit ScoreSummary(size_t num_labels = 2);
   void add(const std::string& label, float score);
   size_t rows() const { return rows_; }
   // "3000 rows in 12.3 s (243.9 rows/s)", count per label, histogram; skipped rows if any.
   std::string render(double seconds, size_t skipped, const std::vector<std::string>& skipped_reasons) const;
 
  private:
+  double lo_ = 0;
   size_t rows_ = 0;
   std::map<std::string, size_t> per_label_;
   std::vector<size_t> bins_ = std::vector<size_t>(kBins, 0);

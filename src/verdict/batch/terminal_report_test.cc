@@ -39,6 +39,8 @@ TEST(TerminalReportTest, SummaryCountsLabels) {
   EXPECT_NE(text.find("3 rows in 2.0 s (1.5 rows/s)"), std::string::npos) << text;
   EXPECT_NE(text.find("POSITIVE        2   66.7%"), std::string::npos) << text;
   EXPECT_NE(text.find("1 invalid rows skipped"), std::string::npos);
+  EXPECT_NE(text.find("  0.50-0.55 │"), std::string::npos) << text;  // two labels: from 0.5
+  EXPECT_NE(text.find("  0.95-1.00 │"), std::string::npos) << text;
   EXPECT_EQ(format_duration(3725), "1:02:05");
 }
 

@@ -24,7 +24,7 @@ int run_classify_file(const FileArgs& args, const std::string& output, const std
   run.classify = options;
   run.skip_invalid = args.skip_invalid;
   Progress progress(!args.quiet, in->size);
-  batch::ScoreSummary summary;
+  batch::ScoreSummary summary((*pipeline)->config().num_labels());
   auto sink = [&](const batch::Record& record, const std::vector<model::LabelScore>& scores) -> Status {
     summary.add(scores[0].label, scores[0].score);
     return (*writer)->write(record, scores[0].label, scores[0].score);

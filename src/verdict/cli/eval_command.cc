@@ -126,7 +126,9 @@ int run_eval(const EvalArgs& a) {
     if (!a.file.quiet) std::cerr << "report: " << a.report << "\n";
   }
   if (!a.file.quiet) {
-    std::cerr << eval.total() << " rows in " << batch::format_duration(progress.seconds()) << "\n";
+    const double s = progress.seconds();
+    std::cerr << eval.total() << " rows in " << batch::format_duration(s) << " ("
+              << static_cast<long>(s > 0 ? eval.total() / s : 0) << " rows/s)\n";
   }
   return 0;
 }
