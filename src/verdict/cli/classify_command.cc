@@ -1,6 +1,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "verdict/cli/batch_files.h"
 #include "verdict/cli/commands.h"
 #include "verdict/cli/inputs.h"
 
@@ -15,14 +16,14 @@ struct ClassifyArgs {
   bool no_truncate = false;
   size_t max_batch_tokens = 16384;
   std::vector<std::string> texts;
+  FileArgs file;  // --input FILE: a CSV/TSV/JSONL file (batch_files.h)
+  std::string output;
 };
 
 // Inputs are read and classified in chunks so a long stdin streams instead of waiting for EOF.
 constexpr size_t kChunk = 256;
 
 int run_classify(const ClassifyArgs& a) {
-  auto pipeline = runtime::Pipeline::load(a.model);
-  if (!pipeline.ok()) return fail(pipeline.error().message);
   runtime::ClassifyOptions options;
   options.truncate = !a.no_truncate;
   options.max_batch_tokens = a.max_batch_tokens;
@@ -31,6 +32,15 @@ int run_classify(const ClassifyArgs& a) {
     if (!fn.ok()) return fail(fn.error().message);
     options.function = *fn;
   }
+  if (!a.file.input.empty()) {
+    if (!a.texts.empty() || a.jsonl || a.all_scores) {
+      return fail("--input reads texts from a file; it does not combine with TEXT arguments, --jsonl or --all-scores");
+    }
+    return run_classify_file(a.file, a.output, a.model, options);
+  }
+  if (!a.output.empty()) return fail("--output needs --input FILE");
+  auto pipeline = runtime::Pipeline::load(a.model);
+  if (!pipeline.ok()) return fail(pipeline.error().message);
   InputReader reader(a.texts, std::cin, a.jsonl);
   size_t done = 0;
   for (;;) {
@@ -80,6 +90,8 @@ void add_classify_command(CLI::App& app, Action& action) {
   cmd->add_option("--max-batch-tokens", args->max_batch_tokens, "Tokens per forward pass")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   cmd->add_option("texts", args->texts, "Texts to classify (default: read stdin)");
+  add_file_options(cmd, args->file);
+  cmd->add_option("--output", args->output, "With --input: file to write (default or -: stdout)");
   cmd->callback([&action, args] { action = [args] { return run_classify(*args); }; });
 }
 
