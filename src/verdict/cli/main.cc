@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   cli::Action action;
   cli::add_serve_command(app, action);
   cli::add_classify_command(app, action);
+  cli::add_explain_command(app, action);
   cli::add_tokenize_command(app, action);
   cli::add_info_command(app, action);
   cli::add_bench_command(app, action);
