@@ -1,11 +1,10 @@
 // `verdict serve` features for the people who run it: the result cache, explanations (/explain)
 // and the console's history endpoint, over real HTTP on 127.0.0.1 with golden models.
 #include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <sodium.h>
 
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 #include "testing/fake_http_server.h"
 #include "testing/process.h"
@@ -68,12 +67,13 @@ TEST(CacheTest, CachedAnswersEqualComputedOnesOnEveryRoute) {
     }
   }
   // Other routes and score functions reuse the same logits; a partly cached batch computes the rest.
-  auto r = post(server.port(), "/", {{"inputs", {rows[0]["text"], rows[20]["text"]}},
-                                     {"parameters", {{"function_to_apply", "none"}}}});
+  auto r = post(
+      server.port(), "/",
+      {{"inputs", {rows[0]["text"], rows[20]["text"]}}, {"parameters", {{"function_to_apply", "none"}}}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.header("x-cache-hits"), "1");
-  const auto fresh = post(server.port(), "/", {{"inputs", {rows[20]["text"]}},
-                                               {"parameters", {{"function_to_apply", "none"}}}});
+  const auto fresh = post(server.port(), "/",
+                          {{"inputs", {rows[20]["text"]}}, {"parameters", {{"function_to_apply", "none"}}}});
   EXPECT_EQ(body_json(r)[1], body_json(fresh)[0]);
   EXPECT_EQ(fresh.header("x-cache-hits"), "1");
   EXPECT_EQ(metric(server.port(), "verdict_cache_hits_total"), 10);
@@ -91,7 +91,8 @@ TEST(CacheTest, TheBoundHoldsByEvictingTheLeastRecentlyUsed) {
   ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string(), "--cache-size", "3"});
   ASSERT_TRUE(server.running()) << server.logs();
   for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(post(server.port(), "/predict", {{"inputs", "review number " + std::to_string(i)}}).status, 200);
+    ASSERT_EQ(post(server.port(), "/predict", {{"inputs", "review number " + std::to_string(i)}}).status,
+              200);
   }
   EXPECT_EQ(metric(server.port(), "verdict_cache_entries"), 3);
   EXPECT_EQ(metric(server.port(), "verdict_cache_evictions_total"), 2);
@@ -116,7 +117,6 @@ TEST(CacheTest, SizeZeroTurnsItOffAndAnswersStayRight) {
   EXPECT_EQ(server.terminate(), 0);
 }
 
-
 // ---- Explanations -------------------------------------------------------------------------
 
 // The other words joined by single spaces, as the explanation defines the variant.
@@ -131,7 +131,8 @@ std::string without_word(const json& words, size_t skip) {
 }
 
 double score_of(const json& predictions, const std::string& label) {
-  for (const auto& p : predictions) if (p["label"] == label) return p["score"].get<double>();
+  for (const auto& p : predictions)
+    if (p["label"] == label) return p["score"].get<double>();
   ADD_FAILURE() << "no label " << label << " in " << predictions.dump();
   return -1;
 }
@@ -140,8 +141,8 @@ class ExplainTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     // No cache: /predict computes the variants again, independently of /explain.
-    server_ = new ServerProcess({"--model", model_dir("distilbert-sst2-tiny").string(), "--api-key", "k1",
-                                 "--cache-size", "0"});
+    server_ = new ServerProcess(
+        {"--model", model_dir("distilbert-sst2-tiny").string(), "--api-key", "k1", "--cache-size", "0"});
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -183,7 +184,8 @@ TEST_F(ExplainTest, RemovingTheHighestWeightWordMovesThePredictScoreByExactlyTha
     }
     const double full = score_of(predict(text), e["label"]);
     const double rest = score_of(predict(without_word(words, top)), e["label"]);
-    EXPECT_NEAR(full - rest, words[top]["weight"].get<double>(), 1e-4) << text << " without " << words[top]["word"];
+    EXPECT_NEAR(full - rest, words[top]["weight"].get<double>(), 1e-4)
+        << text << " without " << words[top]["word"];
     if (++checked == 12) break;
   }
   EXPECT_EQ(checked, 12u);
@@ -197,7 +199,8 @@ TEST_F(ExplainTest, WordsCarryCodePointOffsetsAndAnyLabelCanBeExplained) {
   EXPECT_EQ(e["label"], "POSITIVE");
   EXPECT_NEAR(e["score"].get<double>(), score_of(predict(text), "POSITIVE"), 1e-4);
   ASSERT_EQ(e["words"].size(), 3u);
-  EXPECT_EQ(e["words"][0], json({{"word", "Héllo,"}, {"start", 2}, {"stop", 8}, {"weight", e["words"][0]["weight"]}}));
+  EXPECT_EQ(e["words"][0],
+            json({{"word", "Héllo,"}, {"start", 2}, {"stop", 8}, {"weight", e["words"][0]["weight"]}}));
   EXPECT_EQ(e["words"][1]["start"], 9);
   EXPECT_EQ(e["words"][1]["stop"], 14);
   EXPECT_EQ(e["words"][2]["word"], "great");
@@ -214,16 +217,16 @@ TEST_F(ExplainTest, LimitsAndMalformedRequestsGetJsonErrors) {
   r = explain({{"inputs", enough}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body_json(r)["words"].size(), 128u);
-  for (const auto& [body, status] : std::vector<std::pair<std::string, int>>{
-           {R"({"inputs": "   "})", 400},
-           {R"({"inputs": ""})", 400},
-           {R"({"inputs": ["a", "b"]})", 422},
-           {R"({"text": "a"})", 422},
-           {R"({"inputs": "a", "parameters": {"label": "MEH"}})", 422},
-           {R"({"inputs": "a", "parameters": {"label": 3}})", 422},
-           {R"({"inputs": "a", "parameters": []})", 422},
-           {R"({"inputs": "bad \xff"})", 400},
-           {"{not json", 400}}) {
+  for (const auto& [body, status] :
+       std::vector<std::pair<std::string, int>>{{R"({"inputs": "   "})", 400},
+                                                {R"({"inputs": ""})", 400},
+                                                {R"({"inputs": ["a", "b"]})", 422},
+                                                {R"({"text": "a"})", 422},
+                                                {R"({"inputs": "a", "parameters": {"label": "MEH"}})", 422},
+                                                {R"({"inputs": "a", "parameters": {"label": 3}})", 422},
+                                                {R"({"inputs": "a", "parameters": []})", 422},
+                                                {R"({"inputs": "bad \xff"})", 400},
+                                                {"{not json", 400}}) {
     r = http_request(server_->port(), "POST", "/explain", body, {{"Authorization", "Bearer k1"}});
     EXPECT_EQ(r.status, status) << body << " -> " << r.body;
     EXPECT_TRUE(body_json(r).contains("error")) << body;
@@ -236,15 +239,18 @@ TEST_F(ExplainTest, LimitsAndMalformedRequestsGetJsonErrors) {
 
 TEST_F(ExplainTest, TheApiKeyIsRequired) {
   EXPECT_EQ(explain({{"inputs", "that was great"}}, false).status, 401);
-  EXPECT_EQ(http_request(server_->port(), "POST", "/explain", R"({"inputs": "x"})", {{"Authorization", "Bearer no"}}).status,
+  EXPECT_EQ(http_request(server_->port(), "POST", "/explain", R"({"inputs": "x"})",
+                         {{"Authorization", "Bearer no"}})
+                .status,
             401);
   EXPECT_EQ(explain({{"inputs", "that was great"}}).status, 200);
 }
 
 TEST(ExplainCliTest, PrintsTheSameExplanationAsTheServer) {
   const std::string text = "The delivery was late and the box was broken";
-  testing::ProcessResult cli = testing::run_process({testing::verdict_binary(), "explain", "--model",
-                                                     model_dir("distilbert-sst2-tiny").string(), "--json", text});
+  testing::ProcessResult cli =
+      testing::run_process({testing::verdict_binary(), "explain", "--model",
+                            model_dir("distilbert-sst2-tiny").string(), "--json", text});
   ASSERT_EQ(cli.exit_code, 0) << cli.err;
   const auto local = json::parse(cli.out);
   ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string()});
@@ -255,8 +261,8 @@ TEST(ExplainCliTest, PrintsTheSameExplanationAsTheServer) {
     EXPECT_EQ(local["words"][i]["word"], remote["words"][i]["word"]);
     EXPECT_NEAR(local["words"][i]["weight"].get<double>(), remote["words"][i]["weight"].get<double>(), 1e-5);
   }
-  cli = testing::run_process({testing::verdict_binary(), "explain", "--model", model_dir("distilbert-sst2-tiny").string(),
-                              text});
+  cli = testing::run_process(
+      {testing::verdict_binary(), "explain", "--model", model_dir("distilbert-sst2-tiny").string(), text});
   ASSERT_EQ(cli.exit_code, 0);
   EXPECT_NE(cli.out.find("label: " + local["label"].get<std::string>()), std::string::npos) << cli.out;
   EXPECT_NE(cli.out.find("  broken\n"), std::string::npos) << cli.out;
@@ -279,9 +285,13 @@ TEST(ConsoleTest, ThePageIsServedWithAStrictCspAndHistoryIsOffByDefault) {
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-type").rfind("text/javascript", 0), 0u);
   EXPECT_NE(r.body.find("/explain"), std::string::npos);
-  EXPECT_EQ(http_request(server.port(), "GET", "/ui/app.css").header("content-type").rfind("text/css", 0), 0u);
+  EXPECT_EQ(http_request(server.port(), "GET", "/ui/app.css").header("content-type").rfind("text/css", 0),
+            0u);
   EXPECT_EQ(http_request(server.port(), "GET", "/ui/history").status, 401);
-  ASSERT_EQ(post(server.port(), "/predict", {{"inputs", "a private review"}}, {{"Authorization", "Bearer k1"}}).status, 200);
+  ASSERT_EQ(
+      post(server.port(), "/predict", {{"inputs", "a private review"}}, {{"Authorization", "Bearer k1"}})
+          .status,
+      200);
   r = http_request(server.port(), "GET", "/ui/history", "", {{"Authorization", "Bearer k1"}});
   ASSERT_EQ(r.status, 200);
   const auto h = body_json(r);
@@ -294,7 +304,8 @@ TEST(ConsoleTest, ThePageIsServedWithAStrictCspAndHistoryIsOffByDefault) {
 // Discord signing, as Discord does it, for a complaint that raises an alert.
 std::string sign_hex(const std::string& message, const unsigned char* sk) {
   unsigned char sig[crypto_sign_BYTES];
-  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(message.data()), message.size(), sk);
+  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       sk);
   char hex[2 * sizeof sig + 1];
   sodium_bin2hex(hex, sizeof hex, sig, sizeof sig);
   return hex;
@@ -319,7 +330,8 @@ TEST(ConsoleTest, HistoryKeepsTheLastNTextsTheAlertsSentAndPerMinuteCounts) {
       "data": {"type": 1, "name": "review", "options": [{"name": "text", "type": 3, "value": "that was great"}]}})";
   const std::string ts = std::to_string(std::time(nullptr));
   ASSERT_EQ(http_request(server.port(), "POST", "/discord/interactions", body,
-                         {{"X-Signature-Ed25519", sign_hex(ts + body, sk)}, {"X-Signature-Timestamp", ts}}).status,
+                         {{"X-Signature-Ed25519", sign_hex(ts + body, sk)}, {"X-Signature-Timestamp", ts}})
+                .status,
             200);
   const auto h = body_json(http_request(server.port(), "GET", "/ui/history"));
   EXPECT_EQ(h["enabled"], true);

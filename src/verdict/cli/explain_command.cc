@@ -31,11 +31,12 @@ int run_explain(const ExplainArgs& a) {
     for (const auto& w : e->words) {
       words.push_back({{"word", w.word}, {"start", w.start}, {"stop", w.stop}, {"weight", w.weight}});
     }
-    std::cout << nlohmann::ordered_json{{"label", e->label}, {"score", e->score}, {"words", words}}.dump() << "\n";
+    std::cout << nlohmann::ordered_json{{"label", e->label}, {"score", e->score}, {"words", words}}.dump()
+              << "\n";
     return 0;
   }
-  std::printf("label: %s\nscore: %.4f\n\n%8s  %s\n", e->label.c_str(), static_cast<double>(e->score), "weight",
-              "word");
+  std::printf("label: %s\nscore: %.4f\n\n%8s  %s\n", e->label.c_str(), static_cast<double>(e->score),
+              "weight", "word");
   for (const auto& w : e->words) std::printf("%+8.4f  %s\n", static_cast<double>(w.weight), w.word.c_str());
   return 0;
 }
@@ -44,8 +45,9 @@ int run_explain(const ExplainArgs& a) {
 
 void add_explain_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<ExplainArgs>();
-  auto* cmd = app.add_subcommand("explain", "Classify a text and show how much each word moved the score "
-                                            "(score drop when the word is left out)");
+  auto* cmd = app.add_subcommand("explain",
+                                 "Classify a text and show how much each word moved the score "
+                                 "(score drop when the word is left out)");
   cmd->add_option("--model", args->model, "Model folder")->required()->envname("MODEL");
   cmd->add_option("--label", args->label, "Label to explain (default: the top label)");
   cmd->add_flag("--json", args->json, "Print {label, score, words: [{word, start, stop, weight}]}");

@@ -79,10 +79,11 @@ Status check_word_count(size_t words, size_t max_words) {
 
 Result<Explanation> explain_from_logits(std::vector<ExplainedWord> words,
                                         const std::vector<std::vector<float>>& logits,
-                                        const model::ModelConfig& config, const std::optional<std::string>& label) {
+                                        const model::ModelConfig& config,
+                                        const std::optional<std::string>& label) {
   if (logits.size() != words.size() + 1) {
-    return make_error(ErrorCode::kInternal, "explanation: " + std::to_string(logits.size()) + " logit rows for " +
-                                                std::to_string(words.size()) + " words");
+    return make_error(ErrorCode::kInternal, "explanation: " + std::to_string(logits.size()) +
+                                                " logit rows for " + std::to_string(words.size()) + " words");
   }
   // Scores of one label for one row, by the pipeline's default function.
   auto score_of = [&config](const std::vector<float>& row, size_t id) {
@@ -98,7 +99,8 @@ Result<Explanation> explain_from_logits(std::vector<ExplainedWord> words,
     if (it == config.labels.end()) {
       std::string known;
       for (const auto& l : config.labels) known += (known.empty() ? "" : ", ") + l;
-      return make_error(ErrorCode::kInvalidArgument, "unknown label '" + *label + "'; the model's labels are: " + known);
+      return make_error(ErrorCode::kInvalidArgument,
+                        "unknown label '" + *label + "'; the model's labels are: " + known);
     }
     id = static_cast<size_t>(it - config.labels.begin());
   }

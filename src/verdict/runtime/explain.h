@@ -48,7 +48,8 @@ Status check_word_count(size_t words, size_t max_words = kMaxExplainWords);
 // label to explain; nullopt: the top label of the full text. An unknown label is kInvalidArgument.
 Result<Explanation> explain_from_logits(std::vector<ExplainedWord> words,
                                         const std::vector<std::vector<float>>& logits,
-                                        const model::ModelConfig& config, const std::optional<std::string>& label);
+                                        const model::ModelConfig& config,
+                                        const std::optional<std::string>& label);
 
 struct ExplainOptions {
   std::optional<std::string> label;

@@ -59,14 +59,16 @@ class ExplainGoldenTest : public ::testing::Test {
   float score(const std::string& text, const std::string& label) {
     auto r = pipeline_->classify(std::vector<TextInput>{{text, std::nullopt}}, {});
     EXPECT_TRUE(r.ok());
-    for (const auto& s : (*r)[0]) if (s.label == label) return s.score;
+    for (const auto& s : (*r)[0])
+      if (s.label == label) return s.score;
     return -1;
   }
   std::unique_ptr<Pipeline> pipeline_;
 };
 
 TEST_F(ExplainGoldenTest, ScoreIsTheGoldenOneAndWeightsAreScoreDrops) {
-  const auto rows = testing::read_jsonl(testing::testdata_dir() / "models" / "distilbert-sst2-tiny" / "expected.jsonl");
+  const auto rows =
+      testing::read_jsonl(testing::testdata_dir() / "models" / "distilbert-sst2-tiny" / "expected.jsonl");
   const auto& row = rows[6];  // a review of several words
   const std::string text = row["text"];
   auto e = explain(*pipeline_, text, {});

@@ -4,7 +4,8 @@ namespace verdict::runtime {
 
 ResultCache::ResultCache(size_t capacity) : capacity_(capacity) {}
 
-std::optional<std::string> ResultCache::key(std::string_view model, const TextInput& input, bool truncate) const {
+std::optional<std::string> ResultCache::key(std::string_view model, const TextInput& input,
+                                            bool truncate) const {
   if (!enabled()) return std::nullopt;
   const size_t text_bytes = input.text.size() + (input.text_pair ? input.text_pair->size() : 0);
   if (text_bytes > kMaxCachedTextBytes) return std::nullopt;

@@ -55,7 +55,7 @@ class ResultCache {
   using Entry = std::pair<std::string, std::vector<float>>;
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::list<Entry> lru_;  // most recent first
+  std::list<Entry> lru_;                                                    // most recent first
   std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;  // views into lru_ keys
   size_t hits_ = 0, misses_ = 0, evictions_ = 0;
 };

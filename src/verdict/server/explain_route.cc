@@ -54,15 +54,18 @@ void Service::post_explain(const HttpRequest& r, const std::shared_ptr<Reply>& r
         auto e = runtime::explain_from_logits(std::move(*shared_words), inference.logits, pipeline_->config(),
                                               req->label);
         if (!e.ok()) return reply->fail(from_error(e.error()));
-        record_history("explain", req->text, model::score_labels(inference.logits[0], pipeline_->config(),
-                                                                  model::ScoreFunction::kDefault)[0]);
+        record_history(
+            "explain", req->text,
+            model::score_labels(inference.logits[0], pipeline_->config(), model::ScoreFunction::kDefault)[0]);
         nlohmann::ordered_json words_json = nlohmann::ordered_json::array();
         for (const auto& w : e->words) {
-          words_json.push_back({{"word", w.word}, {"start", w.start}, {"stop", w.stop}, {"weight", w.weight}});
+          words_json.push_back(
+              {{"word", w.word}, {"start", w.start}, {"stop", w.stop}, {"weight", w.weight}});
         }
         HttpResponse out;
-        out.body = nlohmann::ordered_json{{"label", e->label}, {"score", e->score}, {"words", words_json}}.dump(
-            -1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+        out.body =
+            nlohmann::ordered_json{{"label", e->label}, {"score", e->score}, {"words", words_json}}.dump(
+                -1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
         out.headers = {{"x-compute-tokens", std::to_string(inference.timings.tokens)},
                        {"x-cache-hits", std::to_string(inference.cache_hits)}};
         metrics_.on_timings(inference.tokenization_ms / 1000, inference.timings.queue_ms / 1000,

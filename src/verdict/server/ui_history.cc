@@ -19,13 +19,14 @@ std::string cut(const std::string& text) {
 UiHistory::UiHistory(size_t capacity) : capacity_(capacity) {}
 
 void UiHistory::trim_minutes(int64_t now_minute) {
-  while (!minutes_.empty() && minutes_.begin()->first <= now_minute - static_cast<int64_t>(kUiHistoryMinutes)) {
+  while (!minutes_.empty() &&
+         minutes_.begin()->first <= now_minute - static_cast<int64_t>(kUiHistoryMinutes)) {
     minutes_.erase(minutes_.begin());
   }
 }
 
-void UiHistory::record(const std::string& source, const std::string& text, const std::string& label, float score,
-                       Clock::time_point when) {
+void UiHistory::record(const std::string& source, const std::string& text, const std::string& label,
+                       float score, Clock::time_point when) {
   if (!enabled()) return;
   const int64_t ms = unix_ms(when);
   std::lock_guard lock(mu_);
@@ -35,8 +36,9 @@ void UiHistory::record(const std::string& source, const std::string& text, const
   trim_minutes(ms / 60000);
 }
 
-void UiHistory::record_alert(const std::string& destination, const std::string& text, const std::string& label,
-                             float score, const std::string& author, Clock::time_point when) {
+void UiHistory::record_alert(const std::string& destination, const std::string& text,
+                             const std::string& label, float score, const std::string& author,
+                             Clock::time_point when) {
   if (!enabled()) return;
   std::lock_guard lock(mu_);
   alerts_.push_front({unix_ms(when), destination, cut(text), label, score, author});
@@ -48,12 +50,19 @@ nlohmann::ordered_json UiHistory::snapshot(Clock::time_point now) const {
   ordered_json recent = ordered_json::array(), alerts = ordered_json::array(), series = ordered_json::array();
   std::lock_guard lock(mu_);
   for (const auto& i : recent_) {
-    recent.push_back({{"time", i.time_ms}, {"source", i.source}, {"text", i.text}, {"label", i.label},
+    recent.push_back({{"time", i.time_ms},
+                      {"source", i.source},
+                      {"text", i.text},
+                      {"label", i.label},
                       {"score", i.score}});
   }
   for (const auto& a : alerts_) {
-    alerts.push_back({{"time", a.time_ms}, {"destination", a.source}, {"text", a.text}, {"label", a.label},
-                      {"score", a.score}, {"author", a.author}});
+    alerts.push_back({{"time", a.time_ms},
+                      {"destination", a.source},
+                      {"text", a.text},
+                      {"label", a.label},
+                      {"score", a.score},
+                      {"author", a.author}});
   }
   const int64_t oldest = unix_ms(now) / 60000 - static_cast<int64_t>(kUiHistoryMinutes);
   for (const auto& [minute, counts] : minutes_) {
@@ -62,7 +71,10 @@ nlohmann::ordered_json UiHistory::snapshot(Clock::time_point now) const {
     for (const auto& [label, n] : counts) c[label] = n;
     series.push_back({{"time", minute * 60000}, {"counts", c}});
   }
-  return {{"enabled", enabled()}, {"capacity", capacity_}, {"recent", recent}, {"alerts", alerts},
+  return {{"enabled", enabled()},
+          {"capacity", capacity_},
+          {"recent", recent},
+          {"alerts", alerts},
           {"series", series}};
 }
 

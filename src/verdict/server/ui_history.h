@@ -8,10 +8,9 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace verdict::server {
 
@@ -30,8 +29,8 @@ class UiHistory {
   void record(const std::string& source, const std::string& text, const std::string& label, float score,
               Clock::time_point when = Clock::now());
   // An alert queued to a webhook (`destination`: "discord alert", "integration webhook").
-  void record_alert(const std::string& destination, const std::string& text, const std::string& label, float score,
-                    const std::string& author, Clock::time_point when = Clock::now());
+  void record_alert(const std::string& destination, const std::string& text, const std::string& label,
+                    float score, const std::string& author, Clock::time_point when = Clock::now());
 
   // {"enabled", "capacity", "recent": [...newest first], "alerts": [...], "series": [{"time", "counts"}]}.
   // Times are Unix milliseconds; series minutes are oldest first.

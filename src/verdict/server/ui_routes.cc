@@ -57,7 +57,8 @@ std::string Service::negative_label() const {
   return "";
 }
 
-void Service::record_history(const std::string& source, const std::string& text, const model::LabelScore& top) {
+void Service::record_history(const std::string& source, const std::string& text,
+                             const model::LabelScore& top) {
   ui_history_.record(source, text, top.label, top.score);
 }
 
