@@ -304,7 +304,8 @@ TEST_F(ServeTest, OpenApiDocumentAndServedRoutesAgree) {
       {"GET", "/"}, {"POST", "/"}, {"POST", "/predict"}, {"POST", "/invocations"}, {"POST", "/tokenize"},
       {"GET", "/info"}, {"GET", "/health"}, {"GET", "/ping"}, {"GET", "/metrics"}, {"GET", "/openapi.json"},
       {"GET", "/v2"}, {"GET", "/v2/health/live"}, {"GET", "/v2/health/ready"}, {"GET", "/v2/models/{name}"},
-      {"GET", "/v2/models/{name}/ready"}, {"POST", "/v2/models/{name}/infer"}, {"POST", "/discord/interactions"}};
+      {"GET", "/v2/models/{name}/ready"}, {"POST", "/v2/models/{name}/infer"}, {"POST", "/discord/interactions"},
+      {"POST", "/explain"}, {"GET", "/ui"}, {"GET", "/ui/app.js"}, {"GET", "/ui/app.css"}, {"GET", "/ui/history"}};
   for (const auto& route : served) EXPECT_TRUE(documented.count(route)) << route.first << " " << route.second;
   EXPECT_EQ(documented.size(), served.size());
   // A path nobody documented is not served.

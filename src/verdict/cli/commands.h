@@ -14,6 +14,7 @@ using Action = std::function<int()>;
 void add_serve_command(CLI::App& app, Action& action);
 void add_classify_command(CLI::App& app, Action& action);
 void add_eval_command(CLI::App& app, Action& action);
+void add_explain_command(CLI::App& app, Action& action);
 void add_tokenize_command(CLI::App& app, Action& action);
 void add_info_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);

@@ -43,6 +43,8 @@ struct ServeArgs {
   std::string discord_alert_webhook;
   std::string alert_webhook;
   std::string alert_webhook_format = "json";
+  size_t cache_size = runtime::kDefaultCacheSize;
+  size_t ui_history = 0;
 };
 
 int port_from_env() {
@@ -115,6 +117,8 @@ int run_serve(ServeArgs a) {
   config.discord.alert_webhook = a.discord_alert_webhook;
   config.discord.json_webhook = a.alert_webhook;
   config.discord.json_webhook_slack = a.alert_webhook_format == "slack";
+  config.cache_size = a.cache_size;
+  config.ui_history = a.ui_history;
   for (const auto* url : {&a.discord_alert_webhook, &a.alert_webhook}) {
     if (!url->empty() && url->rfind("https://", 0) != 0 && url->rfind("http://", 0) != 0) {
       return fail("webhook URLs must start with https:// (or http://)");  // never echo the URL: it is a secret
@@ -236,6 +240,12 @@ void add_serve_command(CLI::App& app, Action& action) {
       ->envname("VERDICT_ALERT_WEBHOOK");
   cmd->add_option("--alert-webhook-format", a->alert_webhook_format, "json, or slack ({\"text\": ...})")
       ->envname("VERDICT_ALERT_WEBHOOK_FORMAT")->check(CLI::IsMember({"json", "slack"}));
+  cmd->add_option("--cache-size", a->cache_size,
+                  "Result cache entries (LRU of identical inputs' outputs; 0: off)")
+      ->envname("VERDICT_CACHE_SIZE")->check(CLI::Range(size_t{0}, size_t{1} << 24));
+  cmd->add_option("--ui-history", a->ui_history,
+                  "Texts the console's recent panel keeps, in memory only (0: off)")
+      ->envname("VERDICT_UI_HISTORY")->check(CLI::Range(size_t{0}, size_t{100000}));
   cmd->callback([&action, a] { action = [a] { return run_serve(*a); }; });
 }
 

@@ -57,6 +57,63 @@ std::optional<ApiError> Service::check_batch_size(size_t inputs) const {
                              std::to_string(config_.max_client_batch_size));
 }
 
+void Service::infer(const std::vector<runtime::TextInput>& inputs, bool truncate, const std::shared_ptr<Reply>& reply,
+                    std::function<void(Inference)> done, std::function<void(const ApiError&)> fail) {
+  const auto t0 = Clock::now();
+  tokenizer::EncodeOptions opts;
+  opts.truncate = truncate;
+  opts.max_length = pipeline_->max_input_length();
+  auto result = std::make_shared<Inference>();
+  result->logits.resize(inputs.size());
+  std::vector<std::string> keys(inputs.size());  // empty: not cacheable
+  std::vector<size_t> computed;                  // inputs the model must compute
+  std::vector<tokenizer::Encoding> encodings;
+  size_t misses = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto& in = inputs[i];
+    result->chars += in.text.size() + (in.text_pair ? in.text_pair->size() : 0);
+    if (auto key = cache_.key(config_.model_id, in, truncate)) {
+      if (auto logits = cache_.get(*key)) {
+        result->logits[i] = std::move(*logits);
+        ++result->cache_hits;
+        continue;
+      }
+      ++misses;
+      keys[i] = std::move(*key);
+    }
+    auto enc = pipeline_->tokenizer().encode(
+        in.text, in.text_pair ? std::optional<std::string_view>(*in.text_pair) : std::nullopt, opts);
+    if (!enc.ok()) return fail({422, "tokenizer", "input " + std::to_string(i) + ": " + enc.error().message});
+    if (enc->ids.size() > opts.max_length) {
+      return fail(ApiError::validation(
+          "input " + std::to_string(i) + " has " + std::to_string(enc->ids.size()) +
+          " tokens, more than the model's maximum of " + std::to_string(opts.max_length) +
+          "; set truncation/truncate to true to cut it"));
+    }
+    computed.push_back(i);
+    encodings.push_back(std::move(*enc));
+  }
+  metrics_.on_cache(result->cache_hits, misses, 0);
+  result->tokenization_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  if (computed.empty()) return done(std::move(*result));
+
+  const auto deadline = config_.request_timeout.count() > 0 ? t0 + config_.request_timeout : Clock::time_point::max();
+  auto on_outcome = [this, result, computed = std::move(computed), keys = std::move(keys), done = std::move(done),
+                     fail](runtime::RequestOutcome outcome) {
+    if (!outcome.logits.ok()) return fail(from_error(outcome.logits.error()));
+    size_t evictions = 0;
+    for (size_t j = 0; j < computed.size(); ++j) {
+      const size_t i = computed[j];
+      if (!keys[i].empty()) evictions += cache_.put(keys[i], (*outcome.logits)[j]);
+      result->logits[i] = std::move((*outcome.logits)[j]);
+    }
+    metrics_.on_cache(0, 0, evictions);
+    result->timings = outcome.timings;
+    done(std::move(*result));
+  };
+  batcher_.submit(std::move(encodings), std::move(on_outcome), reply->client_gone(), deadline);
+}
+
 void Service::classify(ClassifyRequest req, const std::shared_ptr<Reply>& reply, Renderer render,
                        ErrorRenderer on_error) {
   // Routes whose clients cannot take an HTTP error (Discord) render errors themselves.
@@ -69,54 +126,37 @@ void Service::classify(ClassifyRequest req, const std::shared_ptr<Reply>& reply,
   if (auto e = check_batch_size(req.inputs.size())) return fail(*e);
   const auto t0 = Clock::now();
   const bool truncate = req.truncate.value_or(config_.auto_truncate);
-  tokenizer::EncodeOptions opts;
-  opts.truncate = truncate;
-  opts.max_length = pipeline_->max_input_length();
-  std::vector<tokenizer::Encoding> encodings;
-  encodings.reserve(req.inputs.size());
-  size_t chars = 0;
-  for (size_t i = 0; i < req.inputs.size(); ++i) {
-    const auto& in = req.inputs[i];
-    chars += in.text.size() + (in.text_pair ? in.text_pair->size() : 0);
-    auto enc = pipeline_->tokenizer().encode(
-        in.text, in.text_pair ? std::optional<std::string_view>(*in.text_pair) : std::nullopt, opts);
-    if (!enc.ok()) return fail({422, "tokenizer", "input " + std::to_string(i) + ": " + enc.error().message});
-    if (enc->ids.size() > opts.max_length) {
-      return fail(ApiError::validation(
-          "input " + std::to_string(i) + " has " + std::to_string(enc->ids.size()) +
-          " tokens, more than the model's maximum of " + std::to_string(opts.max_length) +
-          "; set truncation/truncate to true to cut it"));
-    }
-    encodings.push_back(std::move(*enc));
-  }
-  const double tokenization_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   if (config_.log_texts) {
     for (const auto& in : req.inputs) reply->detail += "[" + in.text + (in.text_pair ? " | " + *in.text_pair : "") + "]";
   }
-
-  const auto deadline = config_.request_timeout.count() > 0 ? t0 + config_.request_timeout : Clock::time_point::max();
   auto shared_req = std::make_shared<ClassifyRequest>(std::move(req));
-  auto done = [this, reply, shared_req, render = std::move(render), fail, tokenization_ms, chars,
-               t0](runtime::RequestOutcome outcome) {
-    if (!outcome.logits.ok()) return fail(from_error(outcome.logits.error()));
+  auto done = [this, reply, shared_req, render = std::move(render), t0](Inference inference) {
     std::vector<std::vector<model::LabelScore>> scores;
-    scores.reserve(outcome.logits->size());
-    for (const auto& l : *outcome.logits) scores.push_back(model::score_labels(l, pipeline_->config(), shared_req->function));
+    scores.reserve(inference.logits.size());
+    for (const auto& l : inference.logits) scores.push_back(model::score_labels(l, pipeline_->config(), shared_req->function));
     HttpResponse r = render(*shared_req, scores);
-    const auto& t = outcome.timings;
-    metrics_.on_timings(tokenization_ms / 1000, t.queue_ms / 1000, t.inference_ms / 1000, t.tokens);
+    if (ui_history_.enabled()) {
+      for (size_t i = 0; i < inference.logits.size(); ++i) {
+        const auto& in = shared_req->inputs[i];
+        record_history(reply->route(), in.text + (in.text_pair ? " | " + *in.text_pair : ""),
+                       model::score_labels(inference.logits[i], pipeline_->config(), model::ScoreFunction::kDefault)[0]);
+      }
+    }
+    const auto& t = inference.timings;
+    metrics_.on_timings(inference.tokenization_ms / 1000, t.queue_ms / 1000, t.inference_ms / 1000, t.tokens);
     const double total = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     r.headers.insert(r.headers.end(), {{"x-compute-type", "cpu"},
-                                       {"x-compute-time", ms(tokenization_ms + t.queue_ms + t.inference_ms)},
-                                       {"x-compute-characters", std::to_string(chars)},
+                                       {"x-compute-time", ms(inference.tokenization_ms + t.queue_ms + t.inference_ms)},
+                                       {"x-compute-characters", std::to_string(inference.chars)},
                                        {"x-compute-tokens", std::to_string(t.tokens)},
                                        {"x-total-time", ms(total)},
-                                       {"x-tokenization-time", ms(tokenization_ms)},
+                                       {"x-tokenization-time", ms(inference.tokenization_ms)},
                                        {"x-queue-time", ms(t.queue_ms)},
-                                       {"x-inference-time", ms(t.inference_ms)}});
+                                       {"x-inference-time", ms(t.inference_ms)},
+                                       {"x-cache-hits", std::to_string(inference.cache_hits)}});
     reply->send(std::move(r));
   };
-  batcher_.submit(std::move(encodings), std::move(done), reply->client_gone(), deadline);
+  infer(shared_req->inputs, truncate, reply, std::move(done), fail);
 }
 
 // The original service: GET /?review=TEXT&api_key=KEY -> {"label", "score"} of that review.

@@ -47,6 +47,11 @@ void Service::post_discord(const HttpRequest& r, const std::shared_ptr<Reply>& r
         metrics_.on_discord(complaint ? "complaint" : "review");
         if (complaint && webhooks_) {  // queued: the interaction reply never waits for them
           const auto& d = config_.discord;
+          const std::string author = review->author_name.empty() ? review->author_id : review->author_name;
+          if (!d.alert_webhook.empty()) ui_history_.record_alert("discord alert", review->text, top.label, top.score, author);
+          if (!d.json_webhook.empty()) {
+            ui_history_.record_alert("integration webhook", review->text, top.label, top.score, author);
+          }
           if (!d.alert_webhook.empty()) {
             webhooks_->post("discord alert", d.alert_webhook, discord::alert_payload(*review, top).dump(
                                                                   -1, ' ', false, nlohmann::json::error_handler_t::replace));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "verdict/runtime/batcher.h"
+#include "verdict/runtime/result_cache.h"
 #include "verdict/server/http_server.h"
 
 namespace verdict::server {
@@ -40,6 +41,8 @@ struct ServerConfig {
   std::chrono::milliseconds shutdown_grace{8000};  // under Cloud Run's 10 s SIGTERM->SIGKILL
   std::string gcp_project;            // for Cloud Logging trace ids (GOOGLE_CLOUD_PROJECT)
   DiscordConfig discord;
+  size_t cache_size = runtime::kDefaultCacheSize;  // result cache entries; 0: off
+  size_t ui_history = 0;  // texts the console's "recent" panel keeps in memory; 0: off
 };
 
 }  // namespace verdict::server

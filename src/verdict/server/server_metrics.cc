@@ -28,7 +28,19 @@ ServerMetrics::ServerMetrics(metrics::Registry& r)
       model_info_(r.gauge("verdict_model_info", "The served model (value 1)",
                           {"model_id", "architecture", "dtype", "version"})),
       discord_(r.counter("verdict_discord_interactions_total", "Discord interactions by outcome", {"outcome"})),
-      webhooks_(r.counter("verdict_webhook_deliveries_total", "Alert and integration webhooks by result", {"result"})) {}
+      webhooks_(r.counter("verdict_webhook_deliveries_total", "Alert and integration webhooks by result", {"result"})),
+      cache_hits_(r.counter("verdict_cache_hits_total", "Inputs answered from the result cache").with({})),
+      cache_misses_(r.counter("verdict_cache_misses_total", "Cacheable inputs computed by the model").with({})),
+      cache_evictions_(r.counter("verdict_cache_evictions_total", "Result cache entries evicted (LRU)").with({})),
+      cache_entries_(r.gauge("verdict_cache_entries", "Entries in the result cache").with({})) {}
+
+void ServerMetrics::on_cache(size_t hits, size_t misses, size_t evictions) {
+  if (hits) cache_hits_.inc(static_cast<double>(hits));
+  if (misses) cache_misses_.inc(static_cast<double>(misses));
+  if (evictions) cache_evictions_.inc(static_cast<double>(evictions));
+}
+
+void ServerMetrics::set_cache_entries(size_t n) { cache_entries_.set(static_cast<double>(n)); }
 
 void ServerMetrics::on_webhook(const std::string& result) { webhooks_.with({result}).inc(); }
 

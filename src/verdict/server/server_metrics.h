@@ -21,6 +21,10 @@ class ServerMetrics final : public runtime::BatchObserver {
   void on_discord(const std::string& outcome);
   void on_webhook(const std::string& result);  // "delivered", "failed"  // "complaint", "review", "ping", "other"
 
+  // Result cache lookups of one request, and entries it evicted.
+  void on_cache(size_t hits, size_t misses, size_t evictions);
+  void set_cache_entries(size_t n);
+
   void on_batch(size_t sequences, size_t tokens, double inference_ms) override;
   void on_queue_size(size_t sequences) override;
 
@@ -41,6 +45,10 @@ class ServerMetrics final : public runtime::BatchObserver {
   metrics::Family<metrics::Gauge>& model_info_;
   metrics::Family<metrics::Counter>& discord_;
   metrics::Family<metrics::Counter>& webhooks_;
+  metrics::Counter& cache_hits_;
+  metrics::Counter& cache_misses_;
+  metrics::Counter& cache_evictions_;
+  metrics::Gauge& cache_entries_;
 };
 
 }  // namespace verdict::server

@@ -125,7 +125,15 @@ Service::Service(ServerConfig config, std::unique_ptr<runtime::Pipeline> pipelin
           {"GET", "/v2/models/{name}", "v2_model", &Service::get_v2_model, false},
           {"GET", "/v2/models/{name}/ready", "v2_model_ready", &Service::get_v2_model_ready, false},
           {"POST", "/v2/models/{name}/infer", "v2_infer", &Service::post_v2_infer, false},
+          {"POST", "/explain", "explain", &Service::post_explain, false},
+          // The page and its assets hold no data: the key is typed into the page.
+          {"GET", "/ui", "ui", &Service::get_ui, true},
+          {"GET", "/ui/app.js", "ui", &Service::get_ui, true},
+          {"GET", "/ui/app.css", "ui", &Service::get_ui, true},
+          {"GET", "/ui/history", "ui_history", &Service::get_ui_history, false},
       }),
+      cache_(config_.cache_size),
+      ui_history_(config_.ui_history),
       batcher_(pipeline_->model(), config_.batcher, &metrics_) {
   if (!config_.discord.alert_webhook.empty() || !config_.discord.json_webhook.empty()) {
     webhooks_ = std::make_unique<WebhookSender>(WebhookPolicy{}, [this](bool delivered, const std::string& what) {
@@ -232,6 +240,7 @@ void Service::get_health(const HttpRequest&, const std::shared_ptr<Reply>& reply
 
 void Service::get_metrics(const HttpRequest&, const std::shared_ptr<Reply>& reply) {
   metrics_.set_in_flight(batcher_.in_flight());
+  metrics_.set_cache_entries(cache_.stats().entries);
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = registry_.render();

@@ -13,6 +13,7 @@
 #include "verdict/common/metrics.h"
 #include "verdict/runtime/batcher.h"
 #include "verdict/runtime/pipeline.h"
+#include "verdict/runtime/result_cache.h"
 #include "verdict/server/api_error.h"
 #include "verdict/server/api_keys.h"
 #include "verdict/server/http_server.h"
@@ -20,6 +21,7 @@
 #include "verdict/server/request_parsing.h"
 #include "verdict/server/server_config.h"
 #include "verdict/server/server_metrics.h"
+#include "verdict/server/ui_history.h"
 #include "verdict/server/webhook_sender.h"
 
 namespace verdict::server {
@@ -62,6 +64,17 @@ class Service {
   using Renderer = std::function<HttpResponse(const ClassifyRequest&, const std::vector<std::vector<model::LabelScore>>&)>;
   std::optional<ApiError> check_batch_size(size_t inputs) const;  // 413 beyond --max-client-batch-size
   using ErrorRenderer = std::function<HttpResponse(const ApiError&)>;
+  // Logits of every input: from the result cache where present, the rest tokenized on this
+  // thread and computed by the batcher (one request). Exactly one of `done`/`fail` runs.
+  struct Inference {
+    std::vector<std::vector<float>> logits;  // one row per input, in input order
+    runtime::RequestTimings timings;         // of the computed inputs
+    double tokenization_ms = 0;
+    size_t chars = 0;        // bytes of text, as TEI's x-compute-characters
+    size_t cache_hits = 0;
+  };
+  void infer(const std::vector<runtime::TextInput>& inputs, bool truncate, const std::shared_ptr<Reply>& reply,
+             std::function<void(Inference)> done, std::function<void(const ApiError&)> fail);
   void classify(ClassifyRequest request, const std::shared_ptr<Reply>& reply, Renderer render,
                 ErrorRenderer on_error = nullptr);
 
@@ -80,6 +93,12 @@ class Service {
   void get_v2_model_ready(const HttpRequest&, const std::shared_ptr<Reply>&);
   void post_v2_infer(const HttpRequest&, const std::shared_ptr<Reply>&);
   void post_discord(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void post_explain(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void get_ui(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void get_ui_history(const HttpRequest&, const std::shared_ptr<Reply>&);
+  // The console's "recent" panel (no-op unless --ui-history).
+  void record_history(const std::string& source, const std::string& text, const model::LabelScore& top);
+  std::string negative_label() const;
   bool known_model(const HttpRequest& request, const std::shared_ptr<Reply>& reply) const;
 
   ServerConfig config_;
@@ -91,6 +110,8 @@ class Service {
   std::atomic<bool> draining_{false};
   std::vector<Route> routes_;
   std::unique_ptr<WebhookSender> webhooks_;  // when an alert or integration webhook is set
+  runtime::ResultCache cache_;
+  UiHistory ui_history_;
   runtime::Batcher batcher_;  // last: its thread stops before the rest goes away
 };
 
@@ -101,6 +122,7 @@ class Service::Reply {
   void send(HttpResponse response);
   void fail(const ApiError& error);
   const std::string& id() const { return id_; }
+  const std::string& route() const { return route_; }
   const std::shared_ptr<const std::atomic<bool>>& client_gone() const { return client_gone_; }
   std::string detail;  // extra log text (review texts, with --log-texts)
 
