@@ -22,6 +22,8 @@
 #include "verdict/model/config.h"
 #include "verdict/model/safetensors.h"
 #include "verdict/model/tensor_names.h"
+#include "verdict/model/torch_checkpoint.h"
+#include "testing/torch_files.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -210,6 +212,85 @@ size_t safetensors_seeds(const fs::path& testdata, const fs::path& out) {
   return n;
 }
 
+// A torch checkpoint of `tensors` (contiguous, one storage each) in both formats.
+void write_torch_pair(const fs::path& out, const std::string& name,
+                      const std::vector<verdict::testing::TorchTensorSpec>& specs,
+                      const std::vector<std::string>& storages) {
+  std::vector<std::pair<std::string, std::string>> zip_storages;
+  std::vector<verdict::testing::LegacyStorage> legacy_storages;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (!seen.insert(specs[i].key).second) continue;
+    zip_storages.emplace_back(specs[i].key, storages[i]);
+    legacy_storages.push_back({specs[i].key, specs[i].storage_numel, storages[i]});
+  }
+  write_all(out / (name + "-zip"),
+            verdict::testing::torch_zip_file(verdict::testing::torch_state_dict_pickle(specs, false), zip_storages));
+  write_all(out / (name + "-legacy"), verdict::testing::torch_legacy_file(
+                                          verdict::testing::torch_state_dict_pickle(specs, true), legacy_storages));
+}
+
+// The golden pytorch_model.bin files: the legacy one's head (its pickles whole), each shrunk to
+// at most 2 elements per dimension and rewritten in both formats, and checkpoints the tiny config
+// loads (F32, F16, BF16, and one with shared, strided and offset storages).
+size_t torch_seeds(const fs::path& testdata, const fs::path& out) {
+  size_t n = 0;
+  for (const fs::path& dir : model_dirs(testdata)) {
+    for (const char* file : {"pytorch_model.bin", "pytorch_model.legacy.bin"}) {
+      const fs::path path = dir / file;
+      if (!fs::exists(path)) continue;
+      const std::string name = dir.filename().string() + "-" + file;
+      write_all(out / (name + "-head"), read_all(path, 8192));
+      auto ckpt = verdict::model::TorchCheckpoint::open(path);
+      verdict::fuzz::check(ckpt.ok(), path.string(), ": ", ckpt.ok() ? "" : ckpt.error().message);
+      std::vector<verdict::testing::TorchTensorSpec> specs;
+      std::vector<std::string> storages;
+      for (const auto& t : (*ckpt)->tensors()) {
+        verdict::testing::TorchTensorSpec spec{t.name, verdict::model::torch_storage_name(t.dtype), t.name, 1, 0, {}, {}};
+        for (size_t d : t.shape) spec.shape.push_back(static_cast<int64_t>(std::min<size_t>(d, 2)));
+        int64_t stride = 1;
+        spec.stride.resize(spec.shape.size());
+        for (size_t i = spec.shape.size(); i-- > 0;) {
+          spec.stride[i] = stride;
+          stride *= spec.shape[i];
+        }
+        spec.storage_numel = static_cast<uint64_t>(stride);
+        const size_t bytes = spec.storage_numel * verdict::model::dtype_size(t.dtype);
+        storages.emplace_back(reinterpret_cast<const char*>((*ckpt)->data(t)), bytes);
+        specs.push_back(std::move(spec));
+      }
+      write_torch_pair(out, name + "-small", specs, storages);
+      n += 3;
+    }
+  }
+  auto config = verdict::model::parse_config(verdict::fuzz::kTinyConfigJson, "tiny");
+  verdict::fuzz::check(config.ok(), "the tiny config does not parse");
+  for (const char* type : {"FloatStorage", "HalfStorage", "BFloat16Storage"}) {
+    const size_t es = std::string(type) == "FloatStorage" ? 4 : 2;
+    std::vector<verdict::testing::TorchTensorSpec> specs;
+    std::vector<std::string> storages;
+    for (const auto& spec : verdict::model::tensor_specs(*config)) {
+      size_t count = 1;
+      for (size_t d : spec.shape) count *= d;
+      std::vector<int64_t> shape(spec.shape.begin(), spec.shape.end()), stride(shape.size(), 1);
+      if (shape.size() == 2) stride[0] = shape[1];
+      specs.push_back({spec.name, type, std::to_string(specs.size()), count, 0, shape, stride});
+      storages.emplace_back(count * es, '\x3c');
+    }
+    write_torch_pair(out, std::string("tiny-") + type, specs, storages);
+    n += 2;
+  }
+  // Shared storage: a [3,4] tensor, its transpose, a row at an offset, a broadcast.
+  const std::vector<verdict::testing::TorchTensorSpec> shared = {
+      {"full", "FloatStorage", "s", 12, 0, {3, 4}, {4, 1}},
+      {"transposed", "FloatStorage", "s", 12, 0, {4, 3}, {1, 4}},
+      {"row2", "FloatStorage", "s", 12, 8, {4}, {1}},
+      {"broadcast", "FloatStorage", "s", 12, 5, {2, 3}, {0, 1}},
+  };
+  write_torch_pair(out, "shared", shared, std::vector<std::string>(4, std::string(48, '\x01')));
+  return n + 2;
+}
+
 size_t request_seeds(const fs::path& committed, const fs::path& out) {
   size_t n = 0;
   for (const auto& e : fs::directory_iterator(committed)) {
@@ -241,6 +322,7 @@ int main(int argc, char** argv) {
       {"fuzz_config", config_seeds, testdata},
       {"fuzz_tokenizer_json", tokenizer_json_seeds, testdata},
       {"fuzz_safetensors", safetensors_seeds, testdata},
+      {"fuzz_torch_checkpoint", torch_seeds, testdata},
       {"fuzz_requests", request_seeds, requests},
   };
   for (const Target& t : targets) {

@@ -78,6 +78,76 @@ INSTANTIATE_TEST_SUITE_P(Golden, ClassifyGoldenTest, ::testing::ValuesIn(served_
 
 const std::string kTiny = "distilbert-sst2-tiny";
 
+// The original service's folder: config, tokenizer and a torch.save pytorch_model.bin (the
+// golden -bin folder's file in `weights` format, symlinked: the golden data stays read-only).
+std::filesystem::path torch_only_folder(const char* weights) {
+  const auto src = testing::testdata_dir() / "models" / "distilbert-sst2-tiny-bin";
+  const auto dir = testing::make_temp_dir("verdict-torch-cli-");
+  for (const char* f : {"config.json", "vocab.txt", "tokenizer_config.json"}) {
+    std::filesystem::create_symlink(src / f, dir / f);
+  }
+  std::filesystem::create_symlink(src / weights, dir / "pytorch_model.bin");
+  return dir;
+}
+
+// `verdict classify --jsonl --all-scores` on `dir` gives distilbert-sst2-tiny's expected outputs.
+void expect_sst2_outputs(const std::filesystem::path& dir) {
+  const auto rows = testing::read_jsonl(testing::testdata_dir() / "models" / kTiny / "expected.jsonl");
+  std::string input;
+  for (const auto& row : rows) {
+    nlohmann::json in = {{"text", row["text"]}};
+    if (row.contains("text_pair")) in["text_pair"] = row["text_pair"];
+    input += in.dump() + "\n";
+  }
+  const auto r = run_process({verdict_binary(), "classify", "--model", dir.string(), "--jsonl", "--all-scores"}, input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto out = lines(r.out);
+  ASSERT_EQ(out.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto got = nlohmann::json::parse(out[i]);
+    ASSERT_EQ(got.size(), rows[i]["all_scores"].size());
+    for (size_t k = 0; k < got.size(); ++k) {
+      EXPECT_EQ(got[k]["label"], rows[i]["all_scores"][k]["label"]) << rows[i]["text"];
+      EXPECT_NEAR(got[k]["score"].get<double>(), rows[i]["all_scores"][k]["score"].get<double>(), 1e-4);
+    }
+  }
+}
+
+TEST(TorchCliTest, ClassifiesFromAFolderWithOnlyPytorchModelBinInBothFormats) {
+  expect_sst2_outputs(testing::testdata_dir() / "models" / "distilbert-sst2-tiny-bin");  // zip
+  const auto legacy = torch_only_folder("pytorch_model.legacy.bin");
+  expect_sst2_outputs(legacy);
+  std::filesystem::remove_all(legacy);
+}
+
+TEST(TorchCliTest, ConvertWritesSafetensorsOnceAndTheFolderGivesTheSameOutputs) {
+  const auto dir = torch_only_folder("pytorch_model.bin");
+  auto r = run_process({verdict_binary(), "convert", dir.string(), "--to", "safetensors"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("40 tensors"), std::string::npos) << r.out;
+  ASSERT_TRUE(std::filesystem::exists(dir / "model.safetensors"));
+  expect_sst2_outputs(dir);
+
+  r = run_process({verdict_binary(), "convert", dir.string(), "--to", "safetensors"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("already exists; pass --force"), std::string::npos) << r.err;
+  EXPECT_EQ(lines(r.err).size(), 1u) << r.err;
+  r = run_process({verdict_binary(), "convert", dir.string(), "--to", "safetensors", "--force"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_process({verdict_binary(), "convert", dir.string(), "--to", "onnx"});
+  EXPECT_NE(r.exit_code, 0);
+
+  std::ofstream(dir / "evil.bin") << "x";
+  std::filesystem::remove(dir / "pytorch_model.bin");
+  std::filesystem::remove(dir / "model.safetensors");
+  std::filesystem::rename(dir / "evil.bin", dir / "pytorch_model.bin");
+  r = run_process({verdict_binary(), "convert", dir.string(), "--to", "safetensors"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("not a PyTorch checkpoint"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "model.safetensors"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ClassifyCliTest, ReadsArgumentsAndPlainStdinLinesInOrder) {
   const auto dir = (testing::testdata_dir() / "models" / kTiny).string();
   const auto args = run_process({verdict_binary(), "classify", "--model", dir, "that was great", "Director tried too much."});

@@ -2,10 +2,14 @@
 // model half of the pipeline, independent of the tokenizer.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "testing/testdata.h"
+#include "verdict/model/convert.h"
 #include "verdict/model/postprocess.h"
+#include "verdict/model/torch_checkpoint.h"
 #include "verdict/model/sequence_classifier.h"
 
 namespace verdict::model {
@@ -29,17 +33,14 @@ class ModelGoldenTest : public ::testing::TestWithParam<std::string> {};
 
 std::vector<int32_t> ints(const nlohmann::json& j) { return j.get<std::vector<int32_t>>(); }
 
-TEST_P(ModelGoldenTest, ReproducesLogitsLabelsAndScores) {
-  const auto dir = testing::testdata_dir() / "models" / GetParam();
-  auto model = SequenceClassifier::load(dir);
-  ASSERT_TRUE(model.ok()) << model.error().message;
-  const auto rows = testing::read_jsonl(dir / "expected.jsonl");
+void expect_golden_outputs(SequenceClassifier& m, const std::filesystem::path& expected_jsonl) {
+  const auto rows = testing::read_jsonl(expected_jsonl);
   ASSERT_GT(rows.size(), 0u);
-  const auto& config = (*model)->config();
+  const auto& config = m.config();
   for (const auto& row : rows) {
     Batch batch;
     batch.add(ints(row["input_ids"]), row.contains("token_type_ids") ? ints(row["token_type_ids"]) : std::vector<int32_t>{});
-    auto logits = (*model)->forward(batch);
+    auto logits = m.forward(batch);
     ASSERT_TRUE(logits.ok()) << logits.error().message;
     const auto expected = row["logits"].get<std::vector<double>>();
     ASSERT_EQ(logits->size(), expected.size());
@@ -55,6 +56,80 @@ TEST_P(ModelGoldenTest, ReproducesLogitsLabelsAndScores) {
       EXPECT_EQ(scores[i].label, all[i]["label"].get<std::string>()) << row["text"];
       EXPECT_NEAR(scores[i].score, all[i]["score"].get<double>(), kTolerance) << row["text"];
     }
+  }
+}
+
+TEST_P(ModelGoldenTest, ReproducesLogitsLabelsAndScores) {
+  const auto dir = testing::testdata_dir() / "models" / GetParam();
+  auto model = SequenceClassifier::load(dir);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  expect_golden_outputs(**model, dir / "expected.jsonl");
+}
+
+// The same weights saved by torch.save (testdata README): same outputs as the safetensors copy.
+std::filesystem::path sst2_expected() {
+  return testing::testdata_dir() / "models" / "distilbert-sst2-tiny" / "expected.jsonl";
+}
+
+TEST(TorchGoldenTest, FolderWithOnlyPytorchModelBinGivesTheGoldenOutputs) {
+  auto model = SequenceClassifier::load(testing::testdata_dir() / "models" / "distilbert-sst2-tiny-bin");
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  expect_golden_outputs(**model, sst2_expected());
+}
+
+TEST(TorchGoldenTest, LegacyFormatCheckpointGivesTheGoldenOutputs) {
+  const auto dir = testing::testdata_dir() / "models" / "distilbert-sst2-tiny-bin";
+  auto config = load_config(dir);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  auto store = WeightStore::load(dir / "pytorch_model.legacy.bin", *config);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ((*store)->stored_dtype(), "F32");
+  auto model = SequenceClassifier::create(std::move(*config), std::move(*store));
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  expect_golden_outputs(**model, sst2_expected());
+}
+
+// A temporary folder like the original service's: config, tokenizer, and `weights` of the
+// golden -bin folder as pytorch_model.bin (symlinks: the golden data stays read-only).
+std::filesystem::path torch_only_folder(const char* weights) {
+  const auto src = testing::testdata_dir() / "models" / "distilbert-sst2-tiny-bin";
+  const auto dir = testing::make_temp_dir("verdict-torch-");
+  for (const char* f : {"config.json", "vocab.txt", "tokenizer_config.json"}) {
+    std::filesystem::create_symlink(src / f, dir / f);
+  }
+  std::filesystem::create_symlink(src / weights, dir / "pytorch_model.bin");
+  return dir;
+}
+
+TEST(TorchGoldenTest, ConvertedSafetensorsHoldTheSameBytesAndGiveTheGoldenOutputs) {
+  for (const char* weights : {"pytorch_model.bin", "pytorch_model.legacy.bin"}) {
+    const auto dir = torch_only_folder(weights);
+    auto summary = convert_to_safetensors(dir, /*overwrite=*/false);
+    ASSERT_TRUE(summary.ok()) << summary.error().message;
+    EXPECT_EQ(summary->tensors, 40u);
+    auto st = SafetensorsFile::open(dir / "model.safetensors");
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    EXPECT_EQ(st->metadata(), (std::map<std::string, std::string>{{"format", "pt"}}));
+    auto ckpt = TorchCheckpoint::open(dir / "pytorch_model.bin");
+    ASSERT_TRUE(ckpt.ok());
+    ASSERT_EQ(st->tensors().size(), (*ckpt)->tensors().size());
+    for (const TorchTensor& t : (*ckpt)->tensors()) {
+      const TensorInfo* info = st->find(t.name);
+      ASSERT_NE(info, nullptr) << t.name;
+      EXPECT_EQ(info->dtype, t.dtype);
+      EXPECT_EQ(info->shape, t.shape);
+      ASSERT_EQ(info->end - info->begin, t.num_bytes());
+      EXPECT_EQ(std::memcmp(st->data(*info), (*ckpt)->data(t), t.num_bytes()), 0) << t.name;
+    }
+    auto model = SequenceClassifier::load(dir);  // now from model.safetensors
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    expect_golden_outputs(**model, sst2_expected());
+
+    auto again = convert_to_safetensors(dir, /*overwrite=*/false);
+    ASSERT_FALSE(again.ok());
+    EXPECT_NE(again.error().message.find("already exists; pass --force"), std::string::npos);
+    EXPECT_TRUE(convert_to_safetensors(dir, /*overwrite=*/true).ok());
+    std::filesystem::remove_all(dir);
   }
 }
 

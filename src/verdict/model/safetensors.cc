@@ -1,11 +1,15 @@
 #include "verdict/model/safetensors.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <bit>
 #include <cstring>
 #include <fstream>
+#include <cerrno>
 #include <limits>
 
 namespace verdict::model {
@@ -293,6 +297,64 @@ Status write_safetensors(const std::filesystem::path& path, const std::vector<Te
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) return make_error(ErrorCode::kInternal, path.string() + ": " + ec.message());
+  return {};
+}
+
+Status write_safetensors_raw(const std::filesystem::path& path, const std::vector<RawTensorToWrite>& tensors,
+                             const std::map<std::string, std::string>& metadata) {
+  json header = json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  size_t offset = 0;
+  for (const auto& t : tensors) {
+    if (t.name == "__metadata__" || header.contains(t.name)) {
+      return make_error(ErrorCode::kInvalidArgument, path.string() + ": tensor name '" + t.name +
+                                                         "' is reserved or repeated");
+    }
+    size_t n = dtype_size(t.dtype);
+    for (size_t d : t.shape) n *= d;
+    header[t.name] = {{"dtype", std::string(dtype_name(t.dtype))},
+                      {"shape", t.shape},
+                      {"data_offsets", {offset, offset + n}}};
+    offset += n;
+  }
+  std::string h = header.dump();
+  while ((h.size() + 8) % 8 != 0) h.push_back(' ');  // keep the data section 8-byte aligned
+  const std::string tmp = path.string() + ".tmp-" + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error(ErrorCode::kInternal, tmp + ": cannot create: " + std::strerror(errno));
+  auto write_all = [fd](const void* p, size_t n) {
+    const auto* c = static_cast<const char*>(p);
+    while (n > 0) {
+      const ssize_t k = ::write(fd, c, n);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) return false;
+      c += k;
+      n -= static_cast<size_t>(k);
+    }
+    return true;
+  };
+  unsigned char len[8];
+  for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>((static_cast<uint64_t>(h.size()) >> (8 * i)) & 0xff);
+  bool ok = write_all(len, 8) && write_all(h.data(), h.size());
+  for (const auto& t : tensors) {
+    if (!ok) break;
+    size_t n = dtype_size(t.dtype);
+    for (size_t d : t.shape) n *= d;
+    ok = write_all(t.data, n);
+  }
+  const int err = errno;
+  ok = ok && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return make_error(ErrorCode::kInternal, tmp + ": write failed: " + std::strerror(err));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    ::unlink(tmp.c_str());
+    return make_error(ErrorCode::kInternal, path.string() + ": " + ec.message());
+  }
   return {};
 }
 

@@ -64,6 +64,18 @@ struct TensorToWrite {
 Status write_safetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
                          DType dtype, const std::map<std::string, std::string>& metadata);
 
+// Writes tensors as stored (any dtype, bytes contiguous little-endian) in safetensors layout,
+// data in the given order. Atomic: a temporary file in the same folder, synced, then renamed,
+// so a crash never leaves a partial `path`.
+struct RawTensorToWrite {
+  std::string name;
+  DType dtype = DType::kF32;
+  std::vector<size_t> shape;
+  const unsigned char* data = nullptr;  // num_elements × dtype_size bytes
+};
+Status write_safetensors_raw(const std::filesystem::path& path, const std::vector<RawTensorToWrite>& tensors,
+                             const std::map<std::string, std::string>& metadata);
+
 // IEEE half / bfloat16 <-> float, round-to-nearest-even.
 float half_to_float(uint16_t h);
 float bf16_to_float(uint16_t b);

@@ -32,15 +32,15 @@ T* grow(std::vector<T>& v, size_t n) {
 Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::load(const std::filesystem::path& dir) {
   auto config = load_config(dir);
   if (!config.ok()) return config.error();
-  const auto path = dir / "model.safetensors";
+  // model.safetensors first (mapped, instant), as transformers prefers it; else the torch file.
+  auto path = dir / "model.safetensors";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    std::string hint;
-    if (std::filesystem::exists(dir / "pytorch_model.bin", ec)) {
-      hint = " (the folder has pytorch_model.bin, which Verdict does not read yet: convert it to "
-             "model.safetensors)";
+    if (!std::filesystem::exists(dir / "pytorch_model.bin", ec)) {
+      return make_error(ErrorCode::kNotFound,
+                        path.string() + ": no such file (nor pytorch_model.bin beside it)");
     }
-    return make_error(ErrorCode::kNotFound, path.string() + ": no such file" + hint);
+    path = dir / "pytorch_model.bin";
   }
   auto store = WeightStore::load(path, *config);
   if (!store.ok()) return store.error();

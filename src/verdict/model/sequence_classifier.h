@@ -17,7 +17,8 @@ namespace verdict::model {
 
 class SequenceClassifier {
  public:
-  // Reads config.json and model.safetensors of a model folder and validates both.
+  // Reads config.json and model.safetensors (else pytorch_model.bin) of a model folder and
+  // validates both.
   static Result<std::unique_ptr<SequenceClassifier>> load(const std::filesystem::path& model_dir);
   static Result<std::unique_ptr<SequenceClassifier>> create(ModelConfig config,
                                                             std::unique_ptr<WeightStore> weights);

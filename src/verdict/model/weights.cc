@@ -15,13 +15,27 @@ std::string shape_string(const std::vector<size_t>& shape) {
 
 }  // namespace
 
-Result<const float*> WeightStore::tensor(const std::string& name, std::vector<size_t> shape) {
+bool WeightStore::find_raw(const std::string& name, RawTensor* out) {
+  if (torch_) {
+    const TorchTensor* t = torch_->find(name);
+    if (!t) return false;
+    *out = RawTensor{t->dtype, t->shape, torch_->data(*t)};
+    return true;
+  }
   const TensorInfo* info = file_.find(name);
+  if (!info) return false;
+  *out = RawTensor{info->dtype, info->shape, file_.data(*info)};
+  return true;
+}
+
+Result<const float*> WeightStore::tensor(const std::string& name, std::vector<size_t> shape) {
+  RawTensor raw;
+  bool found_any = find_raw(name, &raw);
   std::string found = name;
   // Checkpoints of the bare encoder omit the "bert."/"distilbert." prefix; old TF-converted
   // ones call LayerNorm parameters gamma/beta. transformers accepts both, so do we.
   auto try_alias = [&](const std::string& alias) {
-    if (!info && (info = file_.find(alias))) found = alias;
+    if (!found_any && (found_any = find_raw(alias, &raw))) found = alias;
   };
   for (const char* prefix : {"distilbert.", "bert."}) {
     if (name.rfind(prefix, 0) == 0) try_alias(name.substr(std::strlen(prefix)));
@@ -33,37 +47,39 @@ Result<const float*> WeightStore::tensor(const std::string& name, std::vector<si
       try_alias(name.substr(0, pos) + to);
     }
   }
-  if (!info) {
+  if (!found_any) {
     return make_error(ErrorCode::kCorruptModel,
-                      file_.source() + ": tensor '" + name + "' is missing (needed by " +
+                      source_ + ": tensor '" + name + "' is missing (needed by " +
                           std::string(architecture_name(config_.architecture)) + ")");
   }
+  const RawTensor* info = &raw;
   if (info->shape != shape) {
-    return make_error(ErrorCode::kCorruptModel, file_.source() + ": tensor '" + found + "' has shape " +
+    return make_error(ErrorCode::kCorruptModel, source_ + ": tensor '" + found + "' has shape " +
                                                     shape_string(info->shape) +
                                                     ", config.json implies " + shape_string(shape));
   }
-  const size_t n = info->num_elements();
+  size_t n = 1;
+  for (size_t d : info->shape) n *= d;
   parameters_ += n;
   const std::string dname(dtype_name(info->dtype));
   if (stored_dtype_.empty()) stored_dtype_ = dname;
   else if (stored_dtype_ != dname) stored_dtype_ = "mixed";
 
-  const unsigned char* raw = file_.data(*info);
-  if (info->dtype == DType::kF32 && reinterpret_cast<uintptr_t>(raw) % alignof(float) == 0) {
-    return reinterpret_cast<const float*>(raw);
+  const unsigned char* bytes = info->data;
+  if (info->dtype == DType::kF32 && reinterpret_cast<uintptr_t>(bytes) % alignof(float) == 0) {
+    return reinterpret_cast<const float*>(bytes);
   }
   if (info->dtype != DType::kF32 && info->dtype != DType::kF16 && info->dtype != DType::kBF16) {
-    return make_error(ErrorCode::kUnsupported, file_.source() + ": tensor '" + found + "' has dtype " +
+    return make_error(ErrorCode::kUnsupported, source_ + ": tensor '" + found + "' has dtype " +
                                                    dname + "; supported: F32, F16, BF16");
   }
   auto buf = std::make_unique<float[]>(n);
   if (info->dtype == DType::kF32) {
-    std::memcpy(buf.get(), raw, n * sizeof(float));  // unaligned data section
+    std::memcpy(buf.get(), bytes, n * sizeof(float));  // unaligned data section
   } else {
     for (size_t i = 0; i < n; ++i) {
       uint16_t v;
-      std::memcpy(&v, raw + 2 * i, 2);
+      std::memcpy(&v, bytes + 2 * i, 2);
       buf[i] = info->dtype == DType::kF16 ? half_to_float(v) : bf16_to_float(v);
     }
   }
@@ -89,10 +105,17 @@ Result<LayerNormWeights> WeightStore::layer_norm(const std::string& prefix, size
 
 Result<std::unique_ptr<WeightStore>> WeightStore::load(const std::filesystem::path& path,
                                                        const ModelConfig& config) {
-  auto file = SafetensorsFile::open(path);
-  if (!file.ok()) return file.error();
   auto store = std::unique_ptr<WeightStore>(new WeightStore());
-  store->file_ = std::move(*file);
+  store->source_ = path.string();
+  if (path.extension() == ".safetensors") {
+    auto file = SafetensorsFile::open(path);
+    if (!file.ok()) return file.error();
+    store->file_ = std::move(*file);
+  } else {
+    auto ckpt = TorchCheckpoint::open(path);
+    if (!ckpt.ok()) return ckpt.error();
+    store->torch_ = std::move(*ckpt);
+  }
   store->config_ = config;
   const TensorNames& n = tensor_names(config.architecture);
   const size_t D = config.hidden_size, F = config.intermediate_size;

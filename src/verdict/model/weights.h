@@ -1,6 +1,8 @@
 // The tensors of a BERT-family classifier, looked up by the names transformers writes and
-// checked against the shapes config.json implies. F32 tensors are used in place from the
-// mapping (zero-copy); F16/BF16 are converted to F32 once at load.
+// checked against the shapes config.json implies. From model.safetensors, F32 tensors are used
+// in place from the mapping (zero-copy); from pytorch_model.bin (read without running its
+// pickle, see torch_checkpoint.h) in place from the loaded storages. F16/BF16 are converted to
+// F32 once at load.
 #pragma once
 
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include "verdict/common/error.h"
 #include "verdict/model/config.h"
 #include "verdict/model/safetensors.h"
+#include "verdict/model/torch_checkpoint.h"
 
 namespace verdict::model {
 
@@ -44,18 +47,27 @@ struct ModelWeights {
 // Owns the mapping and converted buffers that ModelWeights points into. Immutable.
 class WeightStore {
  public:
-  static Result<std::unique_ptr<WeightStore>> load(const std::filesystem::path& safetensors_path,
+  // `path` is a safetensors file (by its .safetensors extension) or a torch.save checkpoint.
+  static Result<std::unique_ptr<WeightStore>> load(const std::filesystem::path& path,
                                                    const ModelConfig& config);
   const ModelWeights& weights() const { return weights_; }
   size_t parameter_count() const { return parameters_; }
   std::string stored_dtype() const { return stored_dtype_; }  // "F32", "F16", "BF16" or "mixed"
 
  private:
+  struct RawTensor {
+    DType dtype;
+    std::vector<size_t> shape;
+    const unsigned char* data;
+  };
+  bool find_raw(const std::string& name, RawTensor* out);
   Result<const float*> tensor(const std::string& name, std::vector<size_t> shape);
   Result<LinearWeights> linear(const std::string& prefix, size_t out, size_t in);
   Result<LayerNormWeights> layer_norm(const std::string& prefix, size_t dim);
 
   SafetensorsFile file_;
+  std::unique_ptr<TorchCheckpoint> torch_;  // when loaded from pytorch_model.bin
+  std::string source_;
   std::vector<std::unique_ptr<float[]>> owned_;
   ModelWeights weights_;
   ModelConfig config_;
