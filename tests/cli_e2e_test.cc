@@ -29,7 +29,8 @@ std::vector<std::string> served_models() {
     std::ifstream config(e.path() / "config.json");
     const auto j = nlohmann::json::parse(config);
     const auto type = j.value("model_type", "");
-    if (type == "bert" || type == "distilbert") names.push_back(e.path().filename().string());
+    // xlm-roberta joins once its tokenizer (SentencePiece Unigram) is supported.
+    if (type == "bert" || type == "distilbert" || type == "roberta") names.push_back(e.path().filename().string());
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -204,6 +205,14 @@ TEST(CliStartupTest, BrokenModelFoldersFailWithOnePreciseLine) {
             std::string::npos) << r.err;
   EXPECT_EQ(lines(r.err).size(), 1u) << r.err;
 
+  // A model_type Verdict knows with a head it does not serve.
+  std::ofstream(dir / "config.json") << R"({"model_type": "roberta", "architectures": ["RobertaForMaskedLM"]})";
+  r = run_process({verdict_binary(), "info", "--model", dir.string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("architecture 'RobertaForMaskedLM' is not supported"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("RobertaForSequenceClassification"), std::string::npos) << r.err;
+  EXPECT_EQ(lines(r.err).size(), 1u) << r.err;
+
   std::filesystem::copy_file(tiny / "config.json", dir / "config.json", std::filesystem::copy_options::overwrite_existing);
   std::ofstream(dir / "model.safetensors") << "garbage!garbage!";
   r = run_process({verdict_binary(), "classify", "--model", dir.string(), "x"});
@@ -240,6 +249,46 @@ TEST(TokenizeCliTest, MatchesTheGoldenTokenizerIdsForPairsToo) {
   for (size_t i = 0; i < out.size(); ++i) {
     EXPECT_EQ(nlohmann::json::parse(out[i])["input_ids"], picked[i]["input_ids"]) << picked[i]["text"];
   }
+}
+
+TEST(CliStartupTest, AnUnsupportedTokenizerTypeFailsWithOneLineNamingItAndTheSupportedOnes) {
+  const auto dir = testing::make_temp_dir("verdict-tokenizer-type-");
+  const auto roberta = testing::testdata_dir() / "models" / "roberta-sentiment-tiny";
+  for (const char* f : {"config.json", "model.safetensors"}) std::filesystem::create_symlink(roberta / f, dir / f);
+  std::ofstream(dir / "tokenizer.json") << R"({"model": {"type": "WordLevel", "vocab": {"a": 0}, "unk_token": "a"}})";
+  const auto r = run_process({verdict_binary(), "classify", "--model", dir.string(), "x"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("tokenizer.json: \"model.type\" is \"WordLevel\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("supported: WordPiece, BPE"), std::string::npos) << r.err;
+  EXPECT_EQ(lines(r.err).size(), 1u) << r.err;
+}
+
+TEST(TokenizeCliTest, RobertaGivesTheGoldenIdsAndByteOffsets) {
+  const auto dir = testing::testdata_dir() / "models" / "roberta-sentiment-tiny";
+  const auto rows = testing::read_jsonl(testing::testdata_dir() / "tokenizer" / "roberta.jsonl");
+  std::string input;
+  std::vector<nlohmann::json> picked;
+  for (size_t i = 0; i < rows.size(); i += 5) {
+    nlohmann::json in = {{"text", rows[i]["text"]}};
+    if (rows[i].contains("text_pair")) in["text_pair"] = rows[i]["text_pair"];
+    input += in.dump() + "\n";
+    picked.push_back(rows[i]);
+  }
+  auto r = run_process({verdict_binary(), "tokenize", "--model", dir.string(), "--jsonl"}, input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto out = lines(r.out);
+  ASSERT_EQ(out.size(), picked.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(nlohmann::json::parse(out[i])["input_ids"], picked[i]["input_ids"]) << picked[i]["text"];
+  }
+  // Offsets as the Rust library gives them (checked with it; bytes here): <mask> without the
+  // space it took, "é" split into byte-level tokens that each cover the whole character.
+  r = run_process({verdict_binary(), "tokenize", "--model", dir.string(), "h\xC3\xA9llo <mask> w\xC3\xB6rld"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["input_ids"], nlohmann::json::parse("[0,298,1140,9905,50264,885,17920,4779,2]")) << r.out;
+  EXPECT_EQ(j["offsets"], nlohmann::json::parse("[[0,0],[0,1],[1,3],[3,6],[7,13],[14,15],[15,18],[18,20],[0,0]]"))
+      << r.out;
 }
 
 TEST(InfoCliTest, DescribesArchitectureLabelsAndParameters) {

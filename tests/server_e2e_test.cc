@@ -101,7 +101,8 @@ TEST_P(ServeGoldenTest, EveryRouteReproducesTheGoldenScores) {
 
 INSTANTIATE_TEST_SUITE_P(Golden, ServeGoldenTest,
                          ::testing::Values("distilbert-sst2-tiny", "bert-3label-tiny", "distilbert-multilabel-tiny",
-                                           "bert-regression-tiny", "bert-5star-bf16-tiny"),
+                                           "bert-regression-tiny", "bert-5star-bf16-tiny", "roberta-sentiment-tiny",
+                                           "roberta-pairs-f16-tiny"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) if (!isalnum(static_cast<unsigned char>(c))) c = '_';
@@ -573,6 +574,35 @@ TEST(ServeLifecycleTest, SigtermDuringLoadAnswersEveryAcceptedRequestAndExitsZer
   EXPECT_EQ(bad.load(), 0);
   EXPECT_GE(ok.load(), 50);
   EXPECT_NE(server.logs().find("every accepted request was answered"), std::string::npos) << server.logs();
+}
+
+TEST(ServeRobertaTest, TokenizeGivesCodePointOffsetsOfByteLevelTokens) {
+  ServerProcess server({"--model", model_dir("roberta-sentiment-tiny").string()});
+  ASSERT_TRUE(server.running()) << server.logs();
+  auto r = http_request(server.port(), "POST", "/tokenize", R"({"inputs": "héllo <mask> wörld"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto j = body_json(r);
+  ASSERT_EQ(j.size(), 1u);
+  const auto& t = j[0];
+  // Ids and offsets of the Rust library: "é" and "ö" are split into byte-level tokens that cover
+  // the whole character; <mask> took the space on its left, which its offsets leave out.
+  const std::vector<int> ids = {0, 298, 1140, 9905, 50264, 885, 17920, 4779, 2};
+  const std::vector<std::pair<int, int>> spans = {{0, 0}, {0, 1}, {1, 2}, {2, 5}, {6, 12}, {13, 14}, {14, 16}, {16, 18}, {0, 0}};
+  ASSERT_EQ(t.size(), ids.size()) << r.body;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(t[i]["id"], ids[i]) << i;
+    const bool special = i == 0 || i + 1 == ids.size() || ids[i] == 50264;
+    EXPECT_EQ(t[i]["special"], special) << i;
+    if (special) {  // TEI gives special tokens no span, also those found in the text
+      EXPECT_EQ(t[i]["start"], nullptr) << i;
+      continue;
+    }
+    EXPECT_EQ(t[i]["start"], spans[i].first) << i;
+    EXPECT_EQ(t[i]["stop"], spans[i].second) << i;
+  }
+  EXPECT_EQ(t[2]["text"], "é");  // a byte-level token inside "é" shows the whole character
+  EXPECT_EQ(t[4]["text"], "<mask>");
+  EXPECT_EQ(server.terminate(), 0);
 }
 
 TEST(ServeStartupTest, ABrokenModelStopsTheServerWithOneLine) {

@@ -57,7 +57,7 @@ int run_bench(const BenchArgs& a) {
   std::cout << std::fixed << std::setprecision(3);
   std::cout << "batch 1 latency (ms): tokens   median      p90      p99\n";
   for (size_t len : a.lengths) {
-    len = std::min(len, c.max_position_embeddings);
+    len = std::min(len, c.max_sequence_length());
     model::Batch batch;
     batch.add(random_ids(rng, len, c.vocab_size));
     std::vector<double> ms;
@@ -75,7 +75,7 @@ int run_bench(const BenchArgs& a) {
   }
 
   // Throughput: mixed lengths, unpadded batches of batch_size sequences.
-  std::uniform_int_distribution<size_t> len_dist(a.min_len, std::min(a.max_len, c.max_position_embeddings));
+  std::uniform_int_distribution<size_t> len_dist(a.min_len, std::min(a.max_len, c.max_sequence_length()));
   std::vector<model::Batch> batches;
   size_t total_tokens = 0;
   for (size_t s = 0; s < a.mixed_sequences; ++s) {

@@ -113,6 +113,8 @@ std::string_view architecture_name(Architecture arch) {
   switch (arch) {
     case Architecture::kDistilBert: return "DistilBertForSequenceClassification";
     case Architecture::kBert: return "BertForSequenceClassification";
+    case Architecture::kRoberta: return "RobertaForSequenceClassification";
+    case Architecture::kXlmRoberta: return "XLMRobertaForSequenceClassification";
   }
   return "?";
 }
@@ -141,17 +143,25 @@ Result<ModelConfig> parse_config(std::string_view json_text, const std::string& 
     c.architecture = Architecture::kDistilBert;
   } else if (c.model_type == "bert") {
     c.architecture = Architecture::kBert;
+  } else if (c.model_type == "roberta") {
+    c.architecture = Architecture::kRoberta;
+  } else if (c.model_type == "xlm-roberta") {
+    c.architecture = Architecture::kXlmRoberta;
   } else {
-    return make_error(ErrorCode::kUnsupported, source + ": model_type '" + c.model_type +
-                                                   "' is not supported; supported: distilbert, bert");
+    return make_error(ErrorCode::kUnsupported,
+                      source + ": model_type '" + c.model_type +
+                          "' is not supported; supported: distilbert, bert, roberta, xlm-roberta");
   }
   if (auto arch = j.find("architectures"); arch != j.end() && arch->is_array() && !arch->empty()) {
     const std::string name = (*arch)[0].is_string() ? (*arch)[0].get<std::string>() : "";
     if (name != architecture_name(c.architecture)) {
       return make_error(ErrorCode::kUnsupported,
-                        source + ": architecture '" + name + "' is not supported; supported: " +
+                        source + ": architecture '" + name + "' is not supported for model_type '" +
+                            c.model_type + "'; supported: " +
                             std::string(architecture_name(Architecture::kDistilBert)) + ", " +
-                            std::string(architecture_name(Architecture::kBert)));
+                            std::string(architecture_name(Architecture::kBert)) + ", " +
+                            std::string(architecture_name(Architecture::kRoberta)) + ", " +
+                            std::string(architecture_name(Architecture::kXlmRoberta)));
     }
   }
 
@@ -183,6 +193,7 @@ Result<ModelConfig> parse_config(std::string_view json_text, const std::string& 
                           " is not divisible by the number of heads " + std::to_string(c.num_heads));
   }
 
+  if (c.roberta_positions()) c.pad_token_id = 1;  // RobertaConfig's default
   if (auto pad = j.find("pad_token_id"); pad != j.end() && !pad->is_null()) {
     if (!pad->is_number_integer() || pad->get<int64_t>() < 0 ||
         pad->get<int64_t>() >= static_cast<int64_t>(c.vocab_size)) {
@@ -191,6 +202,12 @@ Result<ModelConfig> parse_config(std::string_view json_text, const std::string& 
                             pad->dump());
     }
     c.pad_token_id = pad->get<int32_t>();
+  }
+
+  if (c.roberta_positions() && c.max_sequence_length() == 0) {
+    return make_error(ErrorCode::kCorruptModel,
+                      source + ": field 'max_position_embeddings' is " + std::to_string(c.max_position_embeddings) +
+                          ", which leaves no position after pad_token_id " + std::to_string(c.pad_token_id));
   }
 
   if (auto eps = j.find("layer_norm_eps"); eps != j.end() && !eps->is_null()) {
@@ -256,7 +273,7 @@ size_t parameter_count(const ModelConfig& c) {
   size_t n = c.vocab_size * d + c.max_position_embeddings * d + c.type_vocab_size * d + 2 * d;
   const size_t layer = 4 * (d * d + d) + 2 * d + (d * f + f) + (f * d + d) + 2 * d;
   n += c.num_layers * layer;
-  n += d * d + d;  // pre_classifier (DistilBERT) or pooler (BERT)
+  n += d * d + d;  // pre_classifier (DistilBERT), pooler (BERT) or classifier.dense (RoBERTa)
   n += c.num_labels() * d + c.num_labels();
   return n;
 }

@@ -12,7 +12,7 @@
 
 namespace verdict::model {
 
-enum class Architecture { kDistilBert, kBert };
+enum class Architecture { kDistilBert, kBert, kRoberta, kXlmRoberta };
 enum class Activation { kGelu, kGeluTanh, kRelu };
 enum class ProblemType { kUnspecified, kSingleLabel, kMultiLabel, kRegression };
 
@@ -36,6 +36,16 @@ struct ModelConfig {
   std::vector<std::string> labels;  // id2label, index = class id
 
   size_t num_labels() const { return labels.size(); }
+  // RoBERTa and XLM-R number positions from pad_token_id + 1 (pad tokens sit at pad_token_id).
+  bool roberta_positions() const {
+    return architecture == Architecture::kRoberta || architecture == Architecture::kXlmRoberta;
+  }
+  // Longest input the position table allows: 512 for RoBERTa's 514 positions.
+  size_t max_sequence_length() const {
+    if (!roberta_positions()) return max_position_embeddings;
+    const size_t first = static_cast<size_t>(pad_token_id) + 1;
+    return max_position_embeddings > first ? max_position_embeddings - first : 0;
+  }
   size_t head_dim() const { return hidden_size / num_heads; }
 };
 

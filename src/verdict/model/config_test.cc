@@ -47,6 +47,38 @@ TEST(ConfigTest, ReadsBertFieldsWithTokenTypesAndEps) {
   EXPECT_EQ(c->problem_type, ProblemType::kMultiLabel);
 }
 
+TEST(ConfigTest, ReadsRobertaAndXlmRobertaWithTheirPositionRule) {
+  const std::string base = R"({"model_type":"roberta","architectures":["RobertaForSequenceClassification"],
+    "vocab_size":100,"hidden_size":8,"num_attention_heads":2,"num_hidden_layers":1,"intermediate_size":16,
+    "max_position_embeddings":514,"type_vocab_size":1,"layer_norm_eps":1e-05,"pad_token_id":1})";
+  auto c = parse_config(base, "config.json");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->architecture, Architecture::kRoberta);
+  EXPECT_EQ(c->type_vocab_size, 1u);
+  EXPECT_FLOAT_EQ(c->layer_norm_eps, 1e-5f);
+  EXPECT_EQ(c->pad_token_id, 1);
+  EXPECT_TRUE(c->roberta_positions());
+  EXPECT_EQ(c->max_sequence_length(), 512u);  // positions 2..513
+
+  auto x = parse_config(patch(patch(base, "model_type", "\"xlm-roberta\""), "architectures",
+                              "[\"XLMRobertaForSequenceClassification\"]"),
+                        "config.json");
+  ASSERT_TRUE(x.ok()) << x.error().message;
+  EXPECT_EQ(x->architecture, Architecture::kXlmRoberta);
+  EXPECT_EQ(x->max_sequence_length(), 512u);
+
+  auto bad = parse_config(patch(base, "architectures", "[\"BertForSequenceClassification\"]"), "config.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kUnsupported);
+  EXPECT_NE(bad.error().message.find("'BertForSequenceClassification' is not supported for model_type 'roberta'"),
+            std::string::npos)
+      << bad.error().message;
+
+  auto none = parse_config(patch(base, "max_position_embeddings", "2"), "config.json");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message.find("max_position_embeddings"), std::string::npos) << none.error().message;
+}
+
 TEST(ConfigTest, RejectsEveryMalformedFieldByName) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"{", "not valid JSON"},

@@ -164,6 +164,30 @@ INSTANTIATE_TEST_SUITE_P(Golden, ModelGoldenTest, ::testing::ValuesIn(golden_mod
                            return n;
                          });
 
+// The RoBERTa family runs here on its golden ids: xlmr-sentiment-tiny's model is proven even
+// before Verdict reads its tokenizer.
+TEST(ModelTest, GoldenModelsIncludeRobertaAndXlmRoberta) {
+  const auto names = golden_models();
+  for (const char* name : {"roberta-sentiment-tiny", "roberta-pairs-f16-tiny", "xlmr-sentiment-tiny"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
+  }
+}
+
+TEST(ModelTest, RobertaPositionsStartAfterPadSoAtMost512TokensFit) {
+  auto model = SequenceClassifier::load(testing::testdata_dir() / "models" / "roberta-sentiment-tiny");
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  Batch ok;
+  ok.add(std::vector<int32_t>(512, 100));  // positions 2..513 of 514
+  EXPECT_TRUE((*model)->forward(ok).ok());
+  Batch too_long;
+  too_long.add(std::vector<int32_t>(513, 100));
+  auto r = (*model)->forward(too_long);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("at most 512"), std::string::npos) << r.error().message;
+  // A literal <pad> inside the text (position padding_idx, not counted) is the golden case
+  // "x <pad> y <unk> z" of expected.jsonl.
+}
+
 TEST(ModelTest, RejectsIdsOutsideTheVocabularyAndOverlongInputs) {
   auto model = SequenceClassifier::load(testing::testdata_dir() / "models" / "distilbert-sst2-tiny");
   ASSERT_TRUE(model.ok());

@@ -86,10 +86,10 @@ Status SequenceClassifier::validate(const Batch& batch) const {
       return make_error(ErrorCode::kInvalidArgument, "batch: sequence " + std::to_string(b) + " is empty");
     }
     const size_t len = cu[b + 1] - cu[b];
-    if (len > config_.max_position_embeddings) {
+    if (len > config_.max_sequence_length()) {
       return make_error(ErrorCode::kInvalidArgument,
                         "input has " + std::to_string(len) + " tokens; the model accepts at most " +
-                            std::to_string(config_.max_position_embeddings));
+                            std::to_string(config_.max_sequence_length()));
     }
   }
   for (int32_t id : batch.input_ids) {
@@ -115,10 +115,19 @@ void SequenceClassifier::embed(const Batch& batch) {
   const size_t D = config_.hidden_size;
   const auto& w = store_->weights();
   float* h = hidden_.data();
+  const bool roberta = config_.roberta_positions();
+  const auto padding_idx = static_cast<size_t>(config_.pad_token_id);
   for (size_t b = 0; b < batch.size(); ++b) {
+    size_t non_pad = 0;
     for (uint32_t t = batch.cu_seq_lengths[b]; t < batch.cu_seq_lengths[b + 1]; ++t) {
       const float* word = w.word_embeddings + static_cast<size_t>(batch.input_ids[t]) * D;
-      const float* pos = w.position_embeddings + (t - batch.cu_seq_lengths[b]) * D;
+      // RoBERTa: padding_idx + running count of non-pad tokens; a pad token (even a literal
+      // <pad> in the text, which attends like any token) sits at padding_idx.
+      size_t position = t - batch.cu_seq_lengths[b];
+      if (roberta) {
+        position = batch.input_ids[t] == config_.pad_token_id ? padding_idx : padding_idx + ++non_pad;
+      }
+      const float* pos = w.position_embeddings + position * D;
       float* out = h + static_cast<size_t>(t) * D;
       for (size_t i = 0; i < D; ++i) out[i] = word[i] + pos[i];
       if (w.token_type_embeddings) {

@@ -13,7 +13,19 @@ const TensorNames& tensor_names(Architecture arch) {
       "attention.self.query", "attention.self.key", "attention.self.value",
       "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
       "output.dense", "output.LayerNorm", "bert.pooler.dense", "classifier"};
-  return arch == Architecture::kDistilBert ? distilbert : bert;
+  // XLM-R's classes subclass RoBERTa's and keep its "roberta." names.
+  static const TensorNames roberta{
+      "roberta.embeddings.", "roberta.encoder.layer.",
+      "attention.self.query", "attention.self.key", "attention.self.value",
+      "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
+      "output.dense", "output.LayerNorm", "classifier.dense", "classifier.out_proj"};
+  switch (arch) {
+    case Architecture::kDistilBert: return distilbert;
+    case Architecture::kBert: return bert;
+    case Architecture::kRoberta:
+    case Architecture::kXlmRoberta: return roberta;
+  }
+  return bert;
 }
 
 std::vector<TensorSpec> tensor_specs(const ModelConfig& c) {

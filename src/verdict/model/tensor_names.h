@@ -13,7 +13,7 @@ struct TensorNames {
   std::string embeddings;  // prefix: "distilbert.embeddings." / "bert.embeddings."
   std::string layer;       // prefix of layer i: layer + std::to_string(i) + "."
   std::string query, key, value, attention_output, attention_norm, ffn_in, ffn_out, output_norm;
-  std::string pre_head;    // DistilBERT pre_classifier / BERT pooler.dense
+  std::string pre_head;    // DistilBERT pre_classifier / BERT pooler.dense / RoBERTa classifier.dense
   std::string classifier;
 };
 

@@ -32,12 +32,12 @@ Result<const float*> WeightStore::tensor(const std::string& name, std::vector<si
   RawTensor raw;
   bool found_any = find_raw(name, &raw);
   std::string found = name;
-  // Checkpoints of the bare encoder omit the "bert."/"distilbert." prefix; old TF-converted
+  // Checkpoints of the bare encoder omit the "bert."/"distilbert."/"roberta." prefix; old TF-converted
   // ones call LayerNorm parameters gamma/beta. transformers accepts both, so do we.
   auto try_alias = [&](const std::string& alias) {
     if (!found_any && (found_any = find_raw(alias, &raw))) found = alias;
   };
-  for (const char* prefix : {"distilbert.", "bert."}) {
+  for (const char* prefix : {"distilbert.", "bert.", "roberta."}) {
     if (name.rfind(prefix, 0) == 0) try_alias(name.substr(std::strlen(prefix)));
   }
   for (const auto& [from, to] : {std::pair{"LayerNorm.weight", "LayerNorm.gamma"},

@@ -40,8 +40,8 @@ struct ModelWeights {
   const float* token_type_embeddings = nullptr;  // [type_vocab, hidden] or null
   LayerNormWeights embedding_norm;
   std::vector<EncoderLayerWeights> layers;
-  LinearWeights pre_head;    // DistilBERT pre_classifier (ReLU) / BERT pooler (tanh)
-  LinearWeights classifier;  // [num_labels, hidden]
+  LinearWeights pre_head;    // DistilBERT pre_classifier (ReLU) / BERT pooler / RoBERTa classifier.dense (tanh)
+  LinearWeights classifier;  // [num_labels, hidden]: classifier / RoBERTa classifier.out_proj
 };
 
 // Owns the mapping and converted buffers that ModelWeights points into. Immutable.

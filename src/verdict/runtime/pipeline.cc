@@ -27,7 +27,7 @@ Pipeline::Pipeline(std::unique_ptr<tokenizer::Tokenizer> tok, std::unique_ptr<mo
     : tokenizer_(std::move(tok)), model_(std::move(model)) {}
 
 size_t Pipeline::max_input_length() const {
-  return std::min(tokenizer_->model_max_length(), model_->config().max_position_embeddings);
+  return std::min(tokenizer_->model_max_length(), model_->config().max_sequence_length());
 }
 
 Result<std::vector<tokenizer::Encoding>> Pipeline::encode(std::span<const TextInput> inputs,

@@ -100,7 +100,8 @@ TEST(GoldenTest, EveryBertModelFolderGivesTheExpectedIds) {
   for (const auto& entry : fs::directory_iterator(verdict::testing::testdata_dir() / "models")) {
     const fs::path dir = entry.path();
     const std::string type = model_type(dir);
-    if ((type != "bert" && type != "distilbert") || !fs::exists(dir / "expected.jsonl")) continue;
+    // xlm-roberta joins once its tokenizer (SentencePiece Unigram) is supported.
+    if ((type != "bert" && type != "distilbert" && type != "roberta") || !fs::exists(dir / "expected.jsonl")) continue;
     SCOPED_TRACE(dir.filename().string());
     ++folders;
     auto tokenizer = load_tokenizer(dir);
@@ -126,7 +127,33 @@ TEST(GoldenTest, EveryBertModelFolderGivesTheExpectedIds) {
               << " of " << rows << " rows identical\n";
     EXPECT_EQ(mismatches, 0) << mismatches << " of " << rows << " rows differ:\n" << report.str();
   }
-  EXPECT_GE(folders, 6);
+  EXPECT_GE(folders, 8);
+}
+
+fs::path model_dir(const char* name) { return verdict::testing::testdata_dir() / "models" / name; }
+
+// roberta-sentiment-tiny's tokenizer.json is roberta-base's old serialization;
+// roberta-pairs-f16-tiny's the newer layout (merges as pairs, "type": "BPE", use_regex).
+TEST(GoldenTest, RobertaTokenizerJsonMatchesEveryReferenceCase) {
+  for (const char* name : {"roberta-sentiment-tiny", "roberta-pairs-f16-tiny"}) {
+    SCOPED_TRACE(name);
+    auto tokenizer = load_tokenizer(model_dir(name));
+    ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
+    EXPECT_EQ((*tokenizer)->kind(), "BPE");
+    check_jsonl_file(**tokenizer, verdict::testing::testdata_dir() / "tokenizer" / "roberta.jsonl");
+  }
+}
+
+TEST(GoldenTest, RobertaVocabJsonAndMergesMatchEveryReferenceCase) {
+  const fs::path dir = verdict::testing::make_temp_dir("verdict_roberta_files_");
+  for (const char* file : {"vocab.json", "merges.txt", "tokenizer_config.json"}) {
+    fs::create_symlink(model_dir("roberta-sentiment-tiny") / file, dir / file);
+  }
+  auto tokenizer = load_tokenizer(dir);
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
+  check_jsonl_file(**tokenizer, verdict::testing::testdata_dir() / "tokenizer" / "roberta.jsonl");
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "verdict/tokenizer/bert_tokenizer.h"
+#include "verdict/tokenizer/bpe_tokenizer.h"
 #include "verdict/tokenizer/folder_config.h"
 #include "verdict/tokenizer/tokenizer.h"
 #include "verdict/tokenizer/tokenizer_json.h"
@@ -46,10 +47,13 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::filesystem::path& m
   if (fs::exists(tokenizer_json, ec)) return load_tokenizer_json(tokenizer_json, *config);
   const fs::path vocab = model_dir / "vocab.txt";
   if (fs::exists(vocab, ec)) return load_from_vocab(vocab, *config);
+  if (fs::exists(model_dir / "vocab.json", ec) && fs::exists(model_dir / "merges.txt", ec)) {
+    return load_bpe_files(model_dir, *config);
+  }
   return make_error(ErrorCode::kNotFound,
                     model_dir.string() +
                         ": no tokenizer found (looked for tokenizer.json, then vocab.txt "
-                        "with tokenizer_config.json)");
+                        "with tokenizer_config.json, then vocab.json + merges.txt)");
 }
 
 }  // namespace verdict::tokenizer

@@ -7,14 +7,70 @@
 #include <vector>
 
 #include "verdict/tokenizer/bert_tokenizer.h"
+#include "verdict/tokenizer/bpe_tokenizer.h"
 #include "verdict/tokenizer/json_fields.h"
 
 namespace verdict::tokenizer {
+
+using nlohmann::json;
+
+Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const json& pieces,
+                                                  const json& specials, const std::string& field) {
+  if (!pieces.is_array()) return file.type_error(field, "a list of template pieces", pieces);
+  std::vector<TemplatePiece> out;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const std::string piece_field = field + "[" + std::to_string(i) + "]";
+    const json& piece = pieces[i];
+    const bool is_sequence = piece.is_object() && piece.contains("Sequence");
+    const bool is_special = piece.is_object() && piece.contains("SpecialToken");
+    if (!is_sequence && !is_special) {
+      return file.type_error(piece_field, "{\"Sequence\": ...} or {\"SpecialToken\": ...}", piece);
+    }
+    const json& body = is_sequence ? piece["Sequence"] : piece["SpecialToken"];
+    if (!body.is_object()) return file.type_error(piece_field, "an object", body);
+    auto id = get_string(file, body, "id", piece_field + ".id", "");
+    auto type_id = get_int(file, body, "type_id", piece_field + ".type_id", 0);
+    if (!id.ok()) return id.error();
+    if (!type_id.ok()) return type_id.error();
+    TemplatePiece out_piece;
+    out_piece.type_id = static_cast<int32_t>(*type_id);
+    if (is_sequence) {
+      if (*id != "A" && *id != "B")
+        return file.error(ErrorCode::kCorruptModel, piece_field + ".id", "must be A or B");
+      out_piece.sequence = *id == "A" ? 0 : 1;
+    } else {
+      const auto special = specials.is_object() ? specials.find(*id) : specials.end();
+      if (!specials.is_object() || special == specials.end() || !special->is_object()) {
+        return file.error(ErrorCode::kCorruptModel, "post_processor.special_tokens",
+                          "has no entry for \"" + *id + "\", which " + piece_field + " uses");
+      }
+      const auto ids = special->find("ids");
+      const auto tokens = special->find("tokens");
+      if (ids == special->end() || !ids->is_array() || tokens == special->end() || !tokens->is_array()) {
+        return file.error(ErrorCode::kCorruptModel, "post_processor.special_tokens." + *id,
+                          "must have \"ids\" and \"tokens\" lists");
+      }
+      for (const auto& v : *ids) {
+        if (!v.is_number_integer())
+          return file.type_error("post_processor.special_tokens." + *id + ".ids", "token ids", v);
+        out_piece.ids.push_back(static_cast<int32_t>(v.get<int64_t>()));
+      }
+      for (const auto& v : *tokens) {
+        if (!v.is_string())
+          return file.type_error("post_processor.special_tokens." + *id + ".tokens", "strings", v);
+        out_piece.tokens.push_back(v.get<std::string>());
+      }
+    }
+    out.push_back(std::move(out_piece));
+  }
+  return out;
+}
+
 namespace {
 
 using nlohmann::json;
 
-Status parse_model(const JsonFile& file, BertTokenizerSpec* spec) {
+Result<std::string> model_type(const JsonFile& file) {
   const auto it = file.root.find("model");
   if (it == file.root.end() || !it->is_object()) {
     return file.error(ErrorCode::kCorruptModel, "model", "is missing or not an object");
@@ -37,10 +93,11 @@ Status parse_model(const JsonFile& file, BertTokenizerSpec* spec) {
       type = "WordLevel";
     }
   }
-  if (type != "WordPiece") {
-    return file.error(ErrorCode::kUnsupported, "model.type",
-                      "is \"" + type + "\", which Verdict does not support (supported: WordPiece)");
-  }
+  return type;
+}
+
+Status parse_model(const JsonFile& file, BertTokenizerSpec* spec) {
+  const json& model = file.root["model"];
   auto unk = get_string(file, model, "unk_token", "model.unk_token", "[UNK]");
   auto prefix = get_string(file, model, "continuing_subword_prefix", "model.continuing_subword_prefix", "##");
   auto max_chars = get_int(file, model, "max_input_chars_per_word", "model.max_input_chars_per_word", 100);
@@ -111,58 +168,6 @@ Status parse_pre_tokenizer(const JsonFile& file, BertTokenizerSpec* spec) {
   }
   spec->pre_tokenizer = PreTokenizerKind::kBert;
   return {};
-}
-
-Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const json& pieces,
-                                                  const json& specials, const std::string& field) {
-  if (!pieces.is_array()) return file.type_error(field, "a list of template pieces", pieces);
-  std::vector<TemplatePiece> out;
-  for (size_t i = 0; i < pieces.size(); ++i) {
-    const std::string piece_field = field + "[" + std::to_string(i) + "]";
-    const json& piece = pieces[i];
-    const bool is_sequence = piece.is_object() && piece.contains("Sequence");
-    const bool is_special = piece.is_object() && piece.contains("SpecialToken");
-    if (!is_sequence && !is_special) {
-      return file.type_error(piece_field, "{\"Sequence\": ...} or {\"SpecialToken\": ...}", piece);
-    }
-    const json& body = is_sequence ? piece["Sequence"] : piece["SpecialToken"];
-    if (!body.is_object()) return file.type_error(piece_field, "an object", body);
-    auto id = get_string(file, body, "id", piece_field + ".id", "");
-    auto type_id = get_int(file, body, "type_id", piece_field + ".type_id", 0);
-    if (!id.ok()) return id.error();
-    if (!type_id.ok()) return type_id.error();
-    TemplatePiece out_piece;
-    out_piece.type_id = static_cast<int32_t>(*type_id);
-    if (is_sequence) {
-      if (*id != "A" && *id != "B")
-        return file.error(ErrorCode::kCorruptModel, piece_field + ".id", "must be A or B");
-      out_piece.sequence = *id == "A" ? 0 : 1;
-    } else {
-      const auto special = specials.is_object() ? specials.find(*id) : specials.end();
-      if (!specials.is_object() || special == specials.end() || !special->is_object()) {
-        return file.error(ErrorCode::kCorruptModel, "post_processor.special_tokens",
-                          "has no entry for \"" + *id + "\", which " + piece_field + " uses");
-      }
-      const auto ids = special->find("ids");
-      const auto tokens = special->find("tokens");
-      if (ids == special->end() || !ids->is_array() || tokens == special->end() || !tokens->is_array()) {
-        return file.error(ErrorCode::kCorruptModel, "post_processor.special_tokens." + *id,
-                          "must have \"ids\" and \"tokens\" lists");
-      }
-      for (const auto& v : *ids) {
-        if (!v.is_number_integer())
-          return file.type_error("post_processor.special_tokens." + *id + ".ids", "token ids", v);
-        out_piece.ids.push_back(static_cast<int32_t>(v.get<int64_t>()));
-      }
-      for (const auto& v : *tokens) {
-        if (!v.is_string())
-          return file.type_error("post_processor.special_tokens." + *id + ".tokens", "strings", v);
-        out_piece.tokens.push_back(v.get<std::string>());
-      }
-    }
-    out.push_back(std::move(out_piece));
-  }
-  return out;
 }
 
 Status parse_post_processor(const JsonFile& file, BertTokenizerSpec* spec) {
@@ -263,6 +268,13 @@ Status parse_added_tokens(const JsonFile& file, const FolderConfig& config, Bert
 
 Result<std::unique_ptr<Tokenizer>> from_json_file(const JsonFile& file, const FolderConfig& config) {
   const std::filesystem::path& path = file.path;
+  auto type = model_type(file);
+  if (!type.ok()) return type.error();
+  if (*type == "BPE") return load_bpe_tokenizer_json(file, config);
+  if (*type != "WordPiece") {
+    return file.error(ErrorCode::kUnsupported, "model.type",
+                      "is \"" + *type + "\", which Verdict does not support (supported: WordPiece, BPE)");
+  }
   BertTokenizerSpec spec;
   if (auto s = parse_model(file, &spec); !s.ok()) return s.error();
   if (auto s = parse_normalizer(file, config, &spec); !s.ok()) return s.error();

@@ -3,15 +3,19 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "verdict/common/error.h"
 #include "verdict/tokenizer/folder_config.h"
+#include "verdict/tokenizer/json_fields.h"
+#include "verdict/tokenizer/post_processor.h"
 #include "verdict/tokenizer/tokenizer.h"
 
 namespace verdict::tokenizer {
 
-// Model WordPiece; normalizer BertNormalizer or null; pre-tokenizer BertPreTokenizer or null;
+// Model WordPiece (or BPE: see bpe_tokenizer.h); normalizer BertNormalizer or null; pre-tokenizer BertPreTokenizer or null;
 // post-processor TemplateProcessing, BertProcessing or null; added_tokens with their flags. Other
 // types are kUnsupported. `config` overrides normalizer flags and adds special tokens as
 // transformers' BertTokenizerFast does.
@@ -23,5 +27,9 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::filesystem::pa
 Result<std::unique_ptr<Tokenizer>> parse_tokenizer_json(std::string_view json_text,
                                                         const std::filesystem::path& path,
                                                         const FolderConfig& config);
+
+// A TemplateProcessing template (post_processor.single / .pair) with its special tokens.
+Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const nlohmann::json& pieces,
+                                                  const nlohmann::json& specials, const std::string& field);
 
 }  // namespace verdict::tokenizer
