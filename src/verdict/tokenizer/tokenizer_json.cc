@@ -8,6 +8,7 @@
 
 #include "verdict/tokenizer/bert_tokenizer.h"
 #include "verdict/tokenizer/json_fields.h"
+#include "verdict/tokenizer/unigram_json.h"
 
 namespace verdict::tokenizer {
 namespace {
@@ -39,7 +40,7 @@ Status parse_model(const JsonFile& file, BertTokenizerSpec* spec) {
   }
   if (type != "WordPiece") {
     return file.error(ErrorCode::kUnsupported, "model.type",
-                      "is \"" + type + "\", which Verdict does not support (supported: WordPiece)");
+                      "is \"" + type + "\", which Verdict does not support (supported: WordPiece, Unigram)");
   }
   auto unk = get_string(file, model, "unk_token", "model.unk_token", "[UNK]");
   auto prefix = get_string(file, model, "continuing_subword_prefix", "model.continuing_subword_prefix", "##");
@@ -165,10 +166,12 @@ Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const js
   return out;
 }
 
-Status parse_post_processor(const JsonFile& file, BertTokenizerSpec* spec) {
+}  // namespace
+
+Status parse_post_processor(const JsonFile& file, PostProcessor* out) {
   const auto it = file.root.find("post_processor");
   if (it == file.root.end() || it->is_null()) {
-    spec->post_processor = PostProcessor::none();
+    *out = PostProcessor::none();
     return {};
   }
   const json& p = *it;
@@ -182,11 +185,11 @@ Status parse_post_processor(const JsonFile& file, BertTokenizerSpec* spec) {
     if (!single.ok()) return single.error();
     auto pair = parse_template(file, p.contains("pair") ? p["pair"] : empty, specials, "post_processor.pair");
     if (!pair.ok()) return pair.error();
-    spec->post_processor.single = std::move(*single);
-    spec->post_processor.pair = std::move(*pair);
+    out->single = std::move(*single);
+    out->pair = std::move(*pair);
     return {};
   }
-  if (type == "BertProcessing") {
+  if (type == "BertProcessing" || type == "RobertaProcessing") {
     auto token = [&](const char* key) -> Result<std::pair<std::string, int32_t>> {
       const auto v = p.find(key);
       if (v == p.end() || !v->is_array() || v->size() != 2 || !(*v)[0].is_string() ||
@@ -200,14 +203,26 @@ Status parse_post_processor(const JsonFile& file, BertTokenizerSpec* spec) {
     if (!sep.ok()) return sep.error();
     auto cls = token("cls");
     if (!cls.ok()) return cls.error();
-    spec->post_processor = PostProcessor::bert(cls->first, cls->second, sep->first, sep->second);
+    if (type == "BertProcessing") {
+      *out = PostProcessor::bert(cls->first, cls->second, sep->first, sep->second);
+      return {};
+    }
+    // <s> $A </s> and <s> $A </s> </s> $B </s>, every type id 0.
+    const TemplatePiece cls_piece{-1, {cls->second}, {cls->first}, 0};
+    const TemplatePiece sep_piece{-1, {sep->second}, {sep->first}, 0};
+    const TemplatePiece a{0, {}, {}, 0};
+    const TemplatePiece b{1, {}, {}, 0};
+    out->single = {cls_piece, a, sep_piece};
+    out->pair = {cls_piece, a, sep_piece, sep_piece, b, sep_piece};
     return {};
   }
   return file.error(
       ErrorCode::kUnsupported, "post_processor.type",
       "is \"" + type +
-          "\", which Verdict does not support (supported: TemplateProcessing, BertProcessing or null)");
+          "\", which Verdict does not support (supported: TemplateProcessing, BertProcessing, RobertaProcessing or null)");
 }
+
+namespace {
 
 Status parse_added_tokens(const JsonFile& file, const FolderConfig& config, BertTokenizerSpec* spec) {
   auto next_id = static_cast<int32_t>(spec->vocab.id_limit());
@@ -263,11 +278,12 @@ Status parse_added_tokens(const JsonFile& file, const FolderConfig& config, Bert
 
 Result<std::unique_ptr<Tokenizer>> from_json_file(const JsonFile& file, const FolderConfig& config) {
   const std::filesystem::path& path = file.path;
+  if (is_unigram_model(file)) return unigram_tokenizer_from_json(file, config);
   BertTokenizerSpec spec;
   if (auto s = parse_model(file, &spec); !s.ok()) return s.error();
   if (auto s = parse_normalizer(file, config, &spec); !s.ok()) return s.error();
   if (auto s = parse_pre_tokenizer(file, &spec); !s.ok()) return s.error();
-  if (auto s = parse_post_processor(file, &spec); !s.ok()) return s.error();
+  if (auto s = parse_post_processor(file, &spec.post_processor); !s.ok()) return s.error();
   if (auto s = parse_added_tokens(file, config, &spec); !s.ok()) return s.error();
   spec.model_max_length = config.model_max_length;
   spec.pad_token = special_content(config, 2);

@@ -1,4 +1,5 @@
-// Reading a tokenizer.json (the Rust tokenizers library's serialization) of a WordPiece model.
+// Reading a tokenizer.json (the Rust tokenizers library's serialization): WordPiece here, Unigram
+// handed to unigram_json.h.
 #pragma once
 
 #include <filesystem>
@@ -7,6 +8,8 @@
 
 #include "verdict/common/error.h"
 #include "verdict/tokenizer/folder_config.h"
+#include "verdict/tokenizer/json_fields.h"
+#include "verdict/tokenizer/post_processor.h"
 #include "verdict/tokenizer/tokenizer.h"
 
 namespace verdict::tokenizer {
@@ -23,5 +26,8 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer_json(const std::filesystem::pa
 Result<std::unique_ptr<Tokenizer>> parse_tokenizer_json(std::string_view json_text,
                                                         const std::filesystem::path& path,
                                                         const FolderConfig& config);
+
+// The file's "post_processor": TemplateProcessing, BertProcessing, RobertaProcessing or null.
+Status parse_post_processor(const JsonFile& file, PostProcessor* out);
 
 }  // namespace verdict::tokenizer
