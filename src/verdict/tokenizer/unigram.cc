@@ -41,32 +41,63 @@ Result<UnigramModel> UnigramModel::create(std::vector<UnigramPiece> pieces, std:
     model.ids_.add(pieces[i].piece, static_cast<int32_t>(i));
     model.min_score_ = std::min(model.min_score_, pieces[i].score);
   }
-  // The trie holds every non-empty piece; its leaves carry the id the map gives the piece.
-  for (const UnigramPiece& p : pieces) {
-    if (p.piece.empty()) continue;
-    int32_t node = 0;
-    for (const char ch : p.piece) {
-      const auto byte = static_cast<unsigned char>(ch);
-      int32_t next = model.child(node, byte);
-      if (next < 0) {
-        next = static_cast<int32_t>(model.trie_.size());
-        model.trie_.emplace_back();
-        auto& children = model.trie_[static_cast<size_t>(node)].children;
-        children.insert(std::lower_bound(children.begin(), children.end(), std::make_pair(byte, int32_t{-1})),
-                        {byte, next});
-      }
-      node = next;
-    }
-    model.trie_[static_cast<size_t>(node)].id = *model.ids_.find(p.piece);
-  }
   model.pieces_ = std::move(pieces);
+  model.build_trie();
   return model;
 }
 
+void UnigramModel::build_trie() {
+  // Sorted pieces: every node's pieces form a contiguous range, grouped by their next byte.
+  std::vector<int32_t> order;
+  order.reserve(pieces_.size());
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    if (!pieces_[i].piece.empty()) order.push_back(static_cast<int32_t>(i));
+  }
+  std::sort(order.begin(), order.end(),
+            [&](int32_t a, int32_t b) { return pieces_[static_cast<size_t>(a)].piece < pieces_[static_cast<size_t>(b)].piece; });
+  struct Task {
+    size_t lo, hi, depth;
+    uint32_t node;
+  };
+  trie_.assign(1, TrieNode{});
+  std::vector<Task> stack{{0, order.size(), 0, 0}};
+  auto byte_at = [&](size_t k, size_t depth) {
+    return static_cast<unsigned char>(pieces_[static_cast<size_t>(order[k])].piece[depth]);
+  };
+  while (!stack.empty()) {
+    Task task = stack.back();
+    stack.pop_back();
+    size_t lo = task.lo;
+    // Pieces that end here sort first.
+    while (lo < task.hi && pieces_[static_cast<size_t>(order[lo])].piece.size() == task.depth) {
+      trie_[task.node].id = *ids_.find(pieces_[static_cast<size_t>(order[lo])].piece);
+      ++lo;
+    }
+    size_t groups = 0;
+    for (size_t k = lo; k < task.hi; ++k) groups += k == lo || byte_at(k, task.depth) != byte_at(k - 1, task.depth);
+    if (groups == 0) continue;
+    const auto first = static_cast<uint32_t>(trie_.size());
+    trie_[task.node].first_child = first;
+    trie_[task.node].num_children = static_cast<uint16_t>(groups);
+    trie_.resize(trie_.size() + groups);
+    uint32_t child_node = first;
+    for (size_t k = lo; k < task.hi;) {
+      size_t end = k + 1;
+      while (end < task.hi && byte_at(end, task.depth) == byte_at(k, task.depth)) ++end;
+      trie_[child_node].label = byte_at(k, task.depth);
+      stack.push_back({k, end, task.depth + 1, child_node});
+      ++child_node;
+      k = end;
+    }
+  }
+}
+
 int32_t UnigramModel::child(int32_t node, unsigned char byte) const {
-  const auto& children = trie_[static_cast<size_t>(node)].children;
-  const auto it = std::lower_bound(children.begin(), children.end(), std::make_pair(byte, int32_t{-1}));
-  return it != children.end() && it->first == byte ? it->second : -1;
+  const TrieNode& n = trie_[static_cast<size_t>(node)];
+  const auto begin = trie_.begin() + n.first_child;
+  const auto end = begin + n.num_children;
+  const auto it = std::lower_bound(begin, end, byte, [](const TrieNode& t, unsigned char b) { return t.label < b; });
+  return it != end && it->label == byte ? static_cast<int32_t>(it - trie_.begin()) : -1;
 }
 
 Status UnigramModel::tokenize(std::string_view word, std::vector<SubToken>* out) const {

@@ -44,15 +44,20 @@ class UnigramModel {
   double min_score() const { return min_score_; }
 
  private:
+  // A byte trie of the pieces in flat arrays (a node's children are contiguous and sorted by
+  // byte): ~10 bytes a node, so a 250k-piece vocabulary stays small.
   struct TrieNode {
-    std::vector<std::pair<unsigned char, int32_t>> children;  // sorted by byte
-    int32_t id = -1;  // the piece ending here (its map id)
+    uint32_t first_child = 0;
+    uint16_t num_children = 0;
+    unsigned char label = 0;
+    int32_t id = -1;  // the piece ending here (the id the map gives it), or -1
   };
+  void build_trie();
   int32_t child(int32_t node, unsigned char byte) const;
 
   std::vector<UnigramPiece> pieces_;
   Vocab ids_;
-  std::vector<TrieNode> trie_{1};
+  std::vector<TrieNode> trie_;
   std::optional<int32_t> unk_id_;
   bool byte_fallback_ = false;
   double min_score_ = 0;

@@ -1,6 +1,9 @@
 #include "verdict/tokenizer/unigram_json.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
@@ -19,6 +22,56 @@ std::string type_of(const json& value) {
                                                                                   : value.dump();
 }
 
+// The value Rust's serde_json (without its float_roundtrip feature, as the tokenizers library
+// builds it) gives a number: its decimal digits as a u64 converted to f64, then one
+// multiplication or division by a power of ten. Past 2^53 that rounds twice, so about one score
+// in five ends 1 ulp away from the correctly rounded value, which decides ties between
+// segmentations. The digits are recovered from the correctly parsed double as its shortest
+// round-trip form, which is what Rust and Python write.
+double serde_json_f64(double value) {
+  if (value == 0 || !std::isfinite(value)) return value;
+  char buf[64];
+  const auto result = std::to_chars(buf, buf + sizeof buf, std::fabs(value));
+  const std::string_view text(buf, static_cast<size_t>(result.ptr - buf));
+  uint64_t significand = 0;
+  int exponent = 0;
+  bool fraction = false;
+  size_t i = 0;
+  for (; i < text.size() && text[i] != 'e'; ++i) {
+    if (text[i] == '.') {
+      fraction = true;
+      continue;
+    }
+    if (significand > (UINT64_MAX - 9) / 10) return value;  // not a form Rust writes
+    significand = significand * 10 + static_cast<uint64_t>(text[i] - '0');
+    if (fraction) --exponent;
+  }
+  if (i < text.size()) {
+    int e = 0;
+    const char* begin = text.data() + i + 1;
+    if (*begin == '+') ++begin;
+    std::from_chars(begin, text.data() + text.size(), e);
+    exponent += e;
+  }
+  static const std::vector<double> kPow10 = [] {
+    std::vector<double> pow10(309);
+    for (int k = 0; k <= 308; ++k) pow10[static_cast<size_t>(k)] = std::strtod(("1e" + std::to_string(k)).c_str(), nullptr);
+    return pow10;
+  }();
+  double f = static_cast<double>(significand);
+  while (true) {
+    const int magnitude = exponent < 0 ? -exponent : exponent;
+    if (magnitude <= 308) {
+      f = exponent >= 0 ? f * kPow10[static_cast<size_t>(magnitude)] : f / kPow10[static_cast<size_t>(magnitude)];
+      break;
+    }
+    if (f == 0 || exponent >= 0) break;
+    f /= 1e308;
+    exponent += 308;
+  }
+  return value < 0 ? -f : f;
+}
+
 Status parse_model(const JsonFile& file, UnigramTokenizerSpec* spec) {
   const json& model = file.root["model"];
   const auto vocab = model.find("vocab");
@@ -35,7 +88,7 @@ Status parse_model(const JsonFile& file, UnigramTokenizerSpec* spec) {
         !std::isfinite(entry[1].get<double>())) {
       return file.type_error("model.vocab[" + std::to_string(i) + "]", "[piece string, finite score]", entry);
     }
-    spec->pieces.push_back({entry[0].get<std::string>(), entry[1].get<double>()});
+    spec->pieces.push_back({entry[0].get<std::string>(), serde_json_f64(entry[1].get<double>())});
   }
   if (const auto unk = model.find("unk_id"); unk != model.end() && !unk->is_null()) {
     if (!unk->is_number_integer() || unk->get<int64_t>() < 0 ||
