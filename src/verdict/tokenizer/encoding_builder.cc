@@ -20,7 +20,8 @@ std::optional<Error> check_input_utf8(std::string_view text, const char* what) {
 }
 
 Encoding build_encoding(const PostProcessor& post_processor, SequenceTokens a, const SequenceTokens* b,
-                        const EncodeOptions& options, const std::function<std::string(int32_t)>& id_to_token) {
+                        const EncodeOptions& options,
+                        const std::function<std::string(int32_t)>& id_to_token) {
   const bool is_pair = b != nullptr;
   SequenceTokens pair_tokens = is_pair ? *b : SequenceTokens{};
   const size_t added = options.add_special_tokens ? post_processor.added_tokens(is_pair) : 0;

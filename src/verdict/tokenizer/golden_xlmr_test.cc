@@ -55,13 +55,14 @@ void check_rows(const Tokenizer& tokenizer, const fs::path& path, const std::str
     }
     if (problem.empty()) continue;
     if (++mismatches <= kFailuresToPrint) {
-      report << "  text " << json(text).dump() << (pair ? " pair " + json(*pair).dump() : "") << ": " << problem
-             << "\n";
+      report << "  text " << json(text).dump() << (pair ? " pair " + json(*pair).dump() : "") << ": "
+             << problem << "\n";
     }
   }
   std::cout << "[ golden   ] " << name << ": " << rows.size() - mismatches << " of " << rows.size()
             << " cases identical\n";
-  EXPECT_EQ(mismatches, 0) << mismatches << " of " << rows.size() << " cases of " << name << " differ; first ones:\n"
+  EXPECT_EQ(mismatches, 0) << mismatches << " of " << rows.size() << " cases of " << name
+                           << " differ; first ones:\n"
                            << report.str();
 }
 
@@ -71,7 +72,8 @@ TEST(XlmrGoldenTest, TokenizerJsonMatchesEveryReferenceCase) {
   EXPECT_EQ((*tokenizer)->kind(), "Unigram");
   EXPECT_EQ((*tokenizer)->vocab_size(), 8002u);
   EXPECT_EQ((*tokenizer)->pad_id(), 1);
-  check_rows(**tokenizer, verdict::testing::testdata_dir() / "tokenizer" / "xlmr.jsonl", "xlmr.jsonl (tokenizer.json)");
+  check_rows(**tokenizer, verdict::testing::testdata_dir() / "tokenizer" / "xlmr.jsonl",
+             "xlmr.jsonl (tokenizer.json)");
 }
 
 TEST(XlmrGoldenTest, SentencepieceModelAloneMatchesEveryReferenceCase) {

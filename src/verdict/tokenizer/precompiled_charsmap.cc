@@ -28,7 +28,8 @@ size_t char_count(std::string_view s) {
 // Rust's `replace` helper of the Precompiled normalizer: the new chars, then the difference in
 // char count put on the last ones inserted, or subtracted from the last change so far (which may
 // belong to an earlier cluster, or be absent at the very start).
-void push_replacement(std::string_view old_part, std::string_view new_part, std::vector<CharChange>* changes) {
+void push_replacement(std::string_view old_part, std::string_view new_part,
+                      std::vector<CharChange>* changes) {
   const auto old_count = static_cast<int64_t>(char_count(old_part));
   const auto new_count = static_cast<int64_t>(char_count(new_part));
   size_t pos = 0;
@@ -53,9 +54,9 @@ Result<PrecompiledCharsmap> PrecompiledCharsmap::parse(std::string_view blob) {
   const uint32_t trie_bytes = read_u32_le(p);
   const size_t units = trie_bytes / 4;  // Rust reads whole units only
   if (units > (blob.size() - 4) / 4) {
-    return make_error(ErrorCode::kCorruptModel,
-                      "the precompiled charsmap declares a trie of " + std::to_string(trie_bytes) +
-                          " bytes but holds only " + std::to_string(blob.size() - 4) + " after its header");
+    return make_error(ErrorCode::kCorruptModel, "the precompiled charsmap declares a trie of " +
+                                                    std::to_string(trie_bytes) + " bytes but holds only " +
+                                                    std::to_string(blob.size() - 4) + " after its header");
   }
   if (units == 0) return make_error(ErrorCode::kCorruptModel, "the precompiled charsmap has an empty trie");
   PrecompiledCharsmap map;
@@ -91,7 +92,8 @@ std::optional<std::string_view> PrecompiledCharsmap::transform(std::string_view 
         return std::nullopt;
       }
       const size_t end = replacements_.find('\0', index);
-      return std::string_view(replacements_).substr(index, (end == std::string::npos ? replacements_.size() : end) - index);
+      return std::string_view(replacements_)
+          .substr(index, (end == std::string::npos ? replacements_.size() : end) - index);
     }
   }
   return std::nullopt;

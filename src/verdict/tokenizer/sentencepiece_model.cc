@@ -47,8 +47,8 @@ class WireReader {
     uint64_t length = 0;
     if (auto s = varint(&length); !s.ok()) return s;
     if (length > bytes_.size() - pos_) {
-      return error("a field of " + std::to_string(length) + " bytes where " + std::to_string(bytes_.size() - pos_) +
-                   " remain");
+      return error("a field of " + std::to_string(length) + " bytes where " +
+                   std::to_string(bytes_.size() - pos_) + " remain");
     }
     *offset = base_ + pos_;
     *out = bytes_.substr(pos_, static_cast<size_t>(length));
@@ -86,7 +86,8 @@ class WireReader {
   }
 
   Error error(const std::string& what) const {
-    return make_error(ErrorCode::kCorruptModel, "malformed protobuf at byte " + std::to_string(base_ + pos_) + ": " + what);
+    return make_error(ErrorCode::kCorruptModel,
+                      "malformed protobuf at byte " + std::to_string(base_ + pos_) + ": " + what);
   }
 
  private:
@@ -98,8 +99,8 @@ class WireReader {
 // Reads a field of the expected wire type, or fails naming it.
 Status expect(WireReader& r, int wire_type, int expected, const char* name) {
   if (wire_type != expected) {
-    return r.error(std::string("field ") + name + " has wire type " + std::to_string(wire_type) + ", expected " +
-                   std::to_string(expected));
+    return r.error(std::string("field ") + name + " has wire type " + std::to_string(wire_type) +
+                   ", expected " + std::to_string(expected));
   }
   return {};
 }
@@ -116,7 +117,8 @@ Status parse_piece(std::string_view bytes, size_t base, SentencePieceModel::Piec
       size_t offset = 0;
       if (auto s = r.length_delimited(&text, &offset); !s.ok()) return s;
       if (const size_t bad = find_invalid_utf8(text); bad != kValidUtf8) {
-        return make_error(ErrorCode::kCorruptModel, "a piece is not valid UTF-8 (byte " + std::to_string(offset + bad) + ")");
+        return make_error(ErrorCode::kCorruptModel,
+                          "a piece is not valid UTF-8 (byte " + std::to_string(offset + bad) + ")");
       }
       piece->piece.assign(text);
     } else if (field == 2) {  // score
@@ -183,7 +185,10 @@ Result<SentencePieceModel> parse_sentencepiece_model(std::string_view bytes) {
     int wire = 0;
     if (auto s = r.next_field(&field, &wire); !s.ok()) return s.error();
     if (field == 1 || field == 2 || field == 3) {  // pieces, trainer_spec, normalizer_spec
-      if (auto s = expect(r, wire, 2, field == 1 ? "pieces" : field == 2 ? "trainer_spec" : "normalizer_spec");
+      if (auto s = expect(r, wire, 2,
+                          field == 1   ? "pieces"
+                          : field == 2 ? "trainer_spec"
+                                       : "normalizer_spec");
           !s.ok()) {
         return s.error();
       }
@@ -209,7 +214,8 @@ Result<SentencePieceModel> parse_sentencepiece_model(std::string_view bytes) {
 }
 
 Result<std::unique_ptr<Tokenizer>> make_xlm_roberta_tokenizer(const SentencePieceModel& model,
-                                                              const FolderConfig& config, const std::string& source) {
+                                                              const FolderConfig& config,
+                                                              const std::string& source) {
   if (model.model_type != 1) {
     return make_error(ErrorCode::kUnsupported,
                       source + ": the SentencePiece model type is " + std::to_string(model.model_type) +

@@ -37,7 +37,8 @@ Result<SentencePieceModel> parse_sentencepiece_model(std::string_view bytes);
 // The converted tokenizer; `source` names the file in errors. Errors: kUnsupported for a model
 // that is not Unigram, kCorruptModel for one with fewer than 3 pieces or a bad charsmap.
 Result<std::unique_ptr<Tokenizer>> make_xlm_roberta_tokenizer(const SentencePieceModel& model,
-                                                              const FolderConfig& config, const std::string& source);
+                                                              const FolderConfig& config,
+                                                              const std::string& source);
 
 // Reads and converts the file.
 Result<std::unique_ptr<Tokenizer>> load_sentencepiece_model(const std::filesystem::path& path,

@@ -8,7 +8,9 @@
 namespace verdict::tokenizer {
 namespace {
 
-bool is_regex_meta(char c) { return std::string_view("\\.+*?()|[]{}^$#&-~").find(c) != std::string_view::npos; }
+bool is_regex_meta(char c) {
+  return std::string_view("\\.+*?()|[]{}^$#&-~").find(c) != std::string_view::npos;
+}
 
 // Reads a decimal number at r[*pos]; false if there is none.
 bool read_number(std::string_view r, size_t* pos, size_t* out) {

@@ -216,10 +216,10 @@ Status parse_post_processor(const JsonFile& file, PostProcessor* out) {
     out->pair = {cls_piece, a, sep_piece, sep_piece, b, sep_piece};
     return {};
   }
-  return file.error(
-      ErrorCode::kUnsupported, "post_processor.type",
-      "is \"" + type +
-          "\", which Verdict does not support (supported: TemplateProcessing, BertProcessing, RobertaProcessing or null)");
+  return file.error(ErrorCode::kUnsupported, "post_processor.type",
+                    "is \"" + type +
+                        "\", which Verdict does not support (supported: TemplateProcessing, BertProcessing, "
+                        "RobertaProcessing or null)");
 }
 
 namespace {

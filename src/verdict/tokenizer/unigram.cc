@@ -25,8 +25,9 @@ Result<UnigramModel> UnigramModel::create(std::vector<UnigramPiece> pieces, std:
                                           bool byte_fallback) {
   if (pieces.empty()) return make_error(ErrorCode::kCorruptModel, "the Unigram vocabulary is empty");
   if (pieces.size() >= static_cast<size_t>(kTokenIdLimit)) {
-    return make_error(ErrorCode::kCorruptModel,
-                      "the Unigram vocabulary has " + std::to_string(pieces.size()) + " pieces, more than 2^30");
+    return make_error(
+        ErrorCode::kCorruptModel,
+        "the Unigram vocabulary has " + std::to_string(pieces.size()) + " pieces, more than 2^30");
   }
   if (unk_id && (*unk_id < 0 || static_cast<size_t>(*unk_id) >= pieces.size())) {
     return make_error(ErrorCode::kCorruptModel, "the Unigram unk_id " + std::to_string(*unk_id) +
@@ -53,8 +54,9 @@ void UnigramModel::build_trie() {
   for (size_t i = 0; i < pieces_.size(); ++i) {
     if (!pieces_[i].piece.empty()) order.push_back(static_cast<int32_t>(i));
   }
-  std::sort(order.begin(), order.end(),
-            [&](int32_t a, int32_t b) { return pieces_[static_cast<size_t>(a)].piece < pieces_[static_cast<size_t>(b)].piece; });
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return pieces_[static_cast<size_t>(a)].piece < pieces_[static_cast<size_t>(b)].piece;
+  });
   struct Task {
     size_t lo, hi, depth;
     uint32_t node;
@@ -74,7 +76,8 @@ void UnigramModel::build_trie() {
       ++lo;
     }
     size_t groups = 0;
-    for (size_t k = lo; k < task.hi; ++k) groups += k == lo || byte_at(k, task.depth) != byte_at(k - 1, task.depth);
+    for (size_t k = lo; k < task.hi; ++k)
+      groups += k == lo || byte_at(k, task.depth) != byte_at(k - 1, task.depth);
     if (groups == 0) continue;
     const auto first = static_cast<uint32_t>(trie_.size());
     trie_[task.node].first_child = first;
@@ -96,7 +99,8 @@ int32_t UnigramModel::child(int32_t node, unsigned char byte) const {
   const TrieNode& n = trie_[static_cast<size_t>(node)];
   const auto begin = trie_.begin() + n.first_child;
   const auto end = begin + n.num_children;
-  const auto it = std::lower_bound(begin, end, byte, [](const TrieNode& t, unsigned char b) { return t.label < b; });
+  const auto it =
+      std::lower_bound(begin, end, byte, [](const TrieNode& t, unsigned char b) { return t.label < b; });
   return it != end && it->label == byte ? static_cast<int32_t>(it - trie_.begin()) : -1;
 }
 
@@ -133,8 +137,9 @@ Status UnigramModel::tokenize(std::string_view word, std::vector<SubToken>* out)
     }
     if (!has_single_node) {
       if (!unk_id_) {
-        return make_error(ErrorCode::kInvalidArgument,
-                          "the Unigram model has no unk_id and no piece for a char of \"" + std::string(word) + "\"");
+        return make_error(
+            ErrorCode::kInvalidArgument,
+            "the Unigram model has no unk_id and no piece for a char of \"" + std::string(word) + "\"");
       }
       BestPathNode& target = best[starts_at + mblen];
       const double candidate = unk_score + score_here;

@@ -18,8 +18,9 @@ namespace {
 using nlohmann::json;
 
 std::string type_of(const json& value) {
-  return value.is_object() && value.contains("type") && value["type"].is_string() ? value["type"].get<std::string>()
-                                                                                  : value.dump();
+  return value.is_object() && value.contains("type") && value["type"].is_string()
+             ? value["type"].get<std::string>()
+             : value.dump();
 }
 
 // The value Rust's serde_json (without its float_roundtrip feature, as the tokenizers library
@@ -55,14 +56,16 @@ double serde_json_f64(double value) {
   }
   static const std::vector<double> kPow10 = [] {
     std::vector<double> pow10(309);
-    for (int k = 0; k <= 308; ++k) pow10[static_cast<size_t>(k)] = std::strtod(("1e" + std::to_string(k)).c_str(), nullptr);
+    for (int k = 0; k <= 308; ++k)
+      pow10[static_cast<size_t>(k)] = std::strtod(("1e" + std::to_string(k)).c_str(), nullptr);
     return pow10;
   }();
   double f = static_cast<double>(significand);
   while (true) {
     const int magnitude = exponent < 0 ? -exponent : exponent;
     if (magnitude <= 308) {
-      f = exponent >= 0 ? f * kPow10[static_cast<size_t>(magnitude)] : f / kPow10[static_cast<size_t>(magnitude)];
+      f = exponent >= 0 ? f * kPow10[static_cast<size_t>(magnitude)]
+                        : f / kPow10[static_cast<size_t>(magnitude)];
       break;
     }
     if (f == 0 || exponent >= 0) break;
@@ -103,7 +106,8 @@ Status parse_model(const JsonFile& file, UnigramTokenizerSpec* spec) {
   return {};
 }
 
-Status parse_one_normalizer(const JsonFile& file, const json& n, const std::string& field, SpmNormalizer* out) {
+Status parse_one_normalizer(const JsonFile& file, const json& n, const std::string& field,
+                            SpmNormalizer* out) {
   const std::string type = type_of(n);
   if (type == "Precompiled") {
     const auto map = n.find("precompiled_charsmap");
@@ -112,9 +116,12 @@ Status parse_one_normalizer(const JsonFile& file, const json& n, const std::stri
                              map == n.end() ? json() : *map);
     }
     const auto blob = decode_base64(map->get_ref<const std::string&>());
-    if (!blob) return file.error(ErrorCode::kCorruptModel, field + ".precompiled_charsmap", "is not valid base64");
+    if (!blob)
+      return file.error(ErrorCode::kCorruptModel, field + ".precompiled_charsmap", "is not valid base64");
     auto charsmap = PrecompiledCharsmap::parse(*blob);
-    if (!charsmap.ok()) return file.error(ErrorCode::kCorruptModel, field + ".precompiled_charsmap", "is corrupt: " + charsmap.error().message);
+    if (!charsmap.ok())
+      return file.error(ErrorCode::kCorruptModel, field + ".precompiled_charsmap",
+                        "is corrupt: " + charsmap.error().message);
     out->add(std::move(charsmap).value());
     return {};
   }
@@ -131,7 +138,9 @@ Status parse_one_normalizer(const JsonFile& file, const json& n, const std::stri
       }
       if (const auto r = pattern->find("Regex"); r != pattern->end() && r->is_string()) {
         auto rule = regex_replace(r->get_ref<const std::string&>(), std::move(*content));
-        if (!rule.ok()) return file.error(rule.error().code, field + ".pattern.Regex", "is unsupported: " + rule.error().message);
+        if (!rule.ok())
+          return file.error(rule.error().code, field + ".pattern.Regex",
+                            "is unsupported: " + rule.error().message);
         out->add(std::move(rule).value());
         return {};
       }
@@ -168,9 +177,10 @@ Status parse_pre_tokenizer(const JsonFile& file, UnigramTokenizerSpec* spec) {
   const json& p = *it;
   const std::string type = type_of(p);
   if (type != "Metaspace") {
-    return file.error(ErrorCode::kUnsupported, "pre_tokenizer.type",
-                      "is \"" + type +
-                          "\", which Verdict does not support with a Unigram model (supported: Metaspace or null)");
+    return file.error(
+        ErrorCode::kUnsupported, "pre_tokenizer.type",
+        "is \"" + type +
+            "\", which Verdict does not support with a Unigram model (supported: Metaspace or null)");
   }
   MetaspaceOptions options;
   auto replacement = get_string(file, p, "replacement", "pre_tokenizer.replacement", options.replacement);
@@ -189,7 +199,8 @@ Status parse_pre_tokenizer(const JsonFile& file, UnigramTokenizerSpec* spec) {
   options.replacement = std::move(*replacement);
   options.split = *split;
   if (scheme->empty()) {
-    options.prepend = *add_prefix_space ? MetaspaceOptions::Prepend::kAlways : MetaspaceOptions::Prepend::kNever;
+    options.prepend =
+        *add_prefix_space ? MetaspaceOptions::Prepend::kAlways : MetaspaceOptions::Prepend::kNever;
   } else if (*scheme == "always") {
     options.prepend = MetaspaceOptions::Prepend::kAlways;
   } else if (*scheme == "first") {
@@ -197,7 +208,8 @@ Status parse_pre_tokenizer(const JsonFile& file, UnigramTokenizerSpec* spec) {
   } else if (*scheme == "never") {
     options.prepend = MetaspaceOptions::Prepend::kNever;
   } else {
-    return file.type_error("pre_tokenizer.prepend_scheme", "\"always\", \"first\" or \"never\"", p["prepend_scheme"]);
+    return file.type_error("pre_tokenizer.prepend_scheme", "\"always\", \"first\" or \"never\"",
+                           p["prepend_scheme"]);
   }
   spec->metaspace = std::move(options);
   return {};
@@ -236,7 +248,8 @@ Status parse_added_tokens(const JsonFile& file, const FolderConfig& config, Unig
       if (!token.ok()) return token.error();
       auto id = get_int(file, (*it)[i], "id", field + ".id", -1);
       if (!id.ok()) return id.error();
-      if (*id >= kTokenIdLimit) return file.type_error(field + ".id", "a token id below 2^30", (*it)[i].at("id"));
+      if (*id >= kTokenIdLimit)
+        return file.type_error(field + ".id", "a token id below 2^30", (*it)[i].at("id"));
       token->id = static_cast<int32_t>(std::max<int64_t>(*id, -1));
       add(std::move(*token));
     }
@@ -259,7 +272,8 @@ Status parse_added_tokens(const JsonFile& file, const FolderConfig& config, Unig
 bool is_unigram_model(const JsonFile& file) {
   const auto it = file.root.find("model");
   if (it == file.root.end() || !it->is_object()) return false;
-  if (const auto t = it->find("type"); t != it->end() && t->is_string()) return t->get<std::string>() == "Unigram";
+  if (const auto t = it->find("type"); t != it->end() && t->is_string())
+    return t->get<std::string>() == "Unigram";
   const auto vocab = it->find("vocab");
   return !it->contains("merges") && vocab != it->end() && vocab->is_array();
 }
@@ -292,7 +306,8 @@ std::optional<std::string> decode_base64(std::string_view text) {
   return out;
 }
 
-Result<std::unique_ptr<Tokenizer>> unigram_tokenizer_from_json(const JsonFile& file, const FolderConfig& config) {
+Result<std::unique_ptr<Tokenizer>> unigram_tokenizer_from_json(const JsonFile& file,
+                                                               const FolderConfig& config) {
   UnigramTokenizerSpec spec;
   if (auto s = parse_model(file, &spec); !s.ok()) return s.error();
   if (auto s = parse_normalizer(file, &spec); !s.ok()) return s.error();
@@ -302,7 +317,8 @@ Result<std::unique_ptr<Tokenizer>> unigram_tokenizer_from_json(const JsonFile& f
   spec.model_max_length = config.model_max_length;
   spec.pad_token = config.special[2] ? config.special[2]->content : "<pad>";
   auto tokenizer = UnigramTokenizer::create(std::move(spec));
-  if (!tokenizer.ok()) return make_error(tokenizer.error().code, file.path.string() + ": " + tokenizer.error().message);
+  if (!tokenizer.ok())
+    return make_error(tokenizer.error().code, file.path.string() + ": " + tokenizer.error().message);
   return std::unique_ptr<Tokenizer>(std::move(tokenizer).value());
 }
 

@@ -20,7 +20,8 @@ bool is_unigram_model(const JsonFile& file);
 // a Sequence of them, or null; pre-tokenizer Metaspace or null; post-processor
 // TemplateProcessing, RobertaProcessing, BertProcessing or null; added_tokens with their flags.
 // Other types are kUnsupported naming what was found; `config` adds the special tokens it names.
-Result<std::unique_ptr<Tokenizer>> unigram_tokenizer_from_json(const JsonFile& file, const FolderConfig& config);
+Result<std::unique_ptr<Tokenizer>> unigram_tokenizer_from_json(const JsonFile& file,
+                                                               const FolderConfig& config);
 
 // RFC 4648 base64 (padding optional); nullopt for any other character or a bad length.
 std::optional<std::string> decode_base64(std::string_view text);

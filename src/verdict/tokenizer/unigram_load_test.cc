@@ -39,7 +39,8 @@ class UnigramLoadTest : public ::testing::Test {
     ASSERT_FALSE(tokenizer.ok()) << field;
     EXPECT_EQ(tokenizer.error().code, code) << tokenizer.error().message;
     EXPECT_NE(tokenizer.error().message.find(field), std::string::npos) << tokenizer.error().message;
-    EXPECT_NE(tokenizer.error().message.find("tokenizer.json"), std::string::npos) << tokenizer.error().message;
+    EXPECT_NE(tokenizer.error().message.find("tokenizer.json"), std::string::npos)
+        << tokenizer.error().message;
   }
   fs::path dir_;
 };
@@ -102,8 +103,11 @@ TEST_F(UnigramLoadTest, RefusesCorruptFieldsNamingThem) {
 TEST_F(UnigramLoadTest, ReadsRobertaProcessingAndFilesWithoutModelType) {
   json file = real_tokenizer_json();
   file["model"].erase("type");
-  file["post_processor"] = {{"type", "RobertaProcessing"}, {"sep", {"</s>", 2}}, {"cls", {"<s>", 0}},
-                            {"trim_offsets", true}, {"add_prefix_space", true}};
+  file["post_processor"] = {{"type", "RobertaProcessing"},
+                            {"sep", {"</s>", 2}},
+                            {"cls", {"<s>", 0}},
+                            {"trim_offsets", true},
+                            {"add_prefix_space", true}};
   write_json(file);
   auto tokenizer = load_tokenizer(dir_);
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;

@@ -1,5 +1,7 @@
 // The SentencePiece pieces one by one: charsmap, Replace, Metaspace, the Unigram lattice, the
 // .model reader, and hostile inputs for each parser.
+#include "verdict/tokenizer/unigram.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -13,7 +15,6 @@
 #include "verdict/tokenizer/precompiled_charsmap.h"
 #include "verdict/tokenizer/sentencepiece_model.h"
 #include "verdict/tokenizer/spm_normalizer.h"
-#include "verdict/tokenizer/unigram.h"
 #include "verdict/tokenizer/unigram_json.h"
 
 namespace verdict::tokenizer {
@@ -72,8 +73,8 @@ TEST(SentencePieceModelTest, ReadsTheTestModelsPiecesTypeAndCharsmap) {
 TEST(PrecompiledCharsmapTest, MapsCompatibilityCharsAndDropsControls) {
   const PrecompiledCharsmap map = real_charsmap();
   EXPECT_EQ(map.transform("\xEF\xBD\xB6"), "\xE3\x82\xAB");  // halfwidth ｶ -> カ
-  EXPECT_EQ(map.transform("\xEF\xAC\x81"), "fi");              // ﬁ ligature
-  EXPECT_EQ(map.transform("\x01"), "");                        // controls are removed
+  EXPECT_EQ(map.transform("\xEF\xAC\x81"), "fi");            // ﬁ ligature
+  EXPECT_EQ(map.transform("\x01"), "");                      // controls are removed
   EXPECT_EQ(map.transform("\n"), " ");
   EXPECT_EQ(map.transform("a"), std::nullopt);
 }
@@ -88,13 +89,17 @@ TEST(PrecompiledCharsmapTest, NormalizesPerGraphemeClusterWithRustAlignments) {
   EXPECT_EQ(s.alignments[2], (Offset{1, 4}));  // inserted char shares the ligature's range
   EXPECT_EQ(s.alignments[3], (Offset{4, 5}));
   // A char removed at the very start shifts the alignments that follow (Rust's quirk).
-  s = identity("\x01" "ab");
+  s = identity(
+      "\x01"
+      "ab");
   map.normalize(&s, 0);
   EXPECT_EQ(s.text, "ab");
   EXPECT_EQ(s.alignments[0], (Offset{0, 1}));
   EXPECT_EQ(s.alignments[1], (Offset{1, 2}));
   // Removed in the middle: the previous char absorbs it.
-  s = identity("a\x01" "b");
+  s = identity(
+      "a\x01"
+      "b");
   map.normalize(&s, 0);
   EXPECT_EQ(s.text, "ab");
   EXPECT_EQ(s.alignments[0], (Offset{0, 1}));
@@ -104,9 +109,15 @@ TEST(PrecompiledCharsmapTest, NormalizesPerGraphemeClusterWithRustAlignments) {
 TEST(PrecompiledCharsmapTest, RefusesMalformedBlobs) {
   EXPECT_FALSE(PrecompiledCharsmap::parse("").ok());
   EXPECT_FALSE(PrecompiledCharsmap::parse(std::string("\x08\x00\x00", 3)).ok());
-  EXPECT_FALSE(PrecompiledCharsmap::parse(std::string("\x00\x00\x00\x00", 4)).ok());           // empty trie
-  EXPECT_FALSE(PrecompiledCharsmap::parse(std::string("\x10\x00\x00\x00" "abcd", 8)).ok());       // too short
-  EXPECT_FALSE(PrecompiledCharsmap::parse(std::string("\x04\x00\x00\x00" "abcd\xFF", 9)).ok());   // not UTF-8
+  EXPECT_FALSE(PrecompiledCharsmap::parse(std::string("\x00\x00\x00\x00", 4)).ok());  // empty trie
+  EXPECT_FALSE(PrecompiledCharsmap::parse(std::string("\x10\x00\x00\x00"
+                                                      "abcd",
+                                                      8))
+                   .ok());  // too short
+  EXPECT_FALSE(PrecompiledCharsmap::parse(std::string("\x04\x00\x00\x00"
+                                                      "abcd\xFF",
+                                                      9))
+                   .ok());  // not UTF-8
   EXPECT_TRUE(PrecompiledCharsmap::parse(std::string("\x04\x00\x00\x00\x00\x00\x00\x00", 8)).ok());
 }
 
@@ -182,7 +193,8 @@ UnigramModel small_model(std::vector<UnigramPiece> pieces, bool byte_fallback = 
 }
 
 TEST(UnigramTest, FindsTheBestSegmentation) {
-  const UnigramModel model = small_model({{"<unk>", 0}, {"a", -1}, {"b", -1}, {"ab", -1.5}, {"abc", -4}, {"c", -1}});
+  const UnigramModel model =
+      small_model({{"<unk>", 0}, {"a", -1}, {"b", -1}, {"ab", -1.5}, {"abc", -4}, {"c", -1}});
   std::vector<SubToken> out;
   ASSERT_TRUE(model.tokenize("abc", &out).ok());
   EXPECT_EQ(out, (std::vector<SubToken>{{3, 0, 2}, {5, 2, 3}}));  // ab + c (-2.5) beats abc (-4)
@@ -198,7 +210,11 @@ TEST(UnigramTest, KeepsTheFirstPathFoundAmongEqualScores) {
 TEST(UnigramTest, FusesRunsOfUnknownCharsIntoOneToken) {
   const UnigramModel model = small_model({{"<unk>", 0}, {"a", -1}, {"b", -1}});
   std::vector<SubToken> out;
-  ASSERT_TRUE(model.tokenize("a\xC3\xA9\xC3\xA9" "b", &out).ok());
+  ASSERT_TRUE(model
+                  .tokenize("a\xC3\xA9\xC3\xA9"
+                            "b",
+                            &out)
+                  .ok());
   EXPECT_EQ(out, (std::vector<SubToken>{{1, 0, 1}, {0, 1, 5}, {2, 5, 6}}));
   EXPECT_DOUBLE_EQ(model.min_score(), -1);
 }
@@ -248,8 +264,9 @@ std::string piece(const std::string& text, float score, int type) {
 }
 
 TEST(SentencePieceModelTest, ConvertsAHandMadeModelWithTheFairseqOffset) {
-  const std::string bytes = piece("<unk>", 0, 2) + piece("<s>", 0, 3) + piece("</s>", 0, 3) + piece(kMeta, -1, 1) +
-                            piece("a", -2, 1) + piece(kMeta + "a", -1, 1) + field(2, varint(3 << 3) + varint(1));
+  const std::string bytes = piece("<unk>", 0, 2) + piece("<s>", 0, 3) + piece("</s>", 0, 3) +
+                            piece(kMeta, -1, 1) + piece("a", -2, 1) + piece(kMeta + "a", -1, 1) +
+                            field(2, varint(3 << 3) + varint(1));
   auto model = parse_sentencepiece_model(bytes);
   ASSERT_TRUE(model.ok()) << model.error().message;
   auto tokenizer = make_xlm_roberta_tokenizer(*model, FolderConfig{}, "hand.model");
@@ -271,10 +288,10 @@ TEST(SentencePieceModelTest, RefusesMalformedProtobufCleanly) {
       EXPECT_EQ(model.error().code, ErrorCode::kCorruptModel);
     }
   }
-  EXPECT_FALSE(parse_sentencepiece_model(std::string(11, '\xFF')).ok());      // endless varint
+  EXPECT_FALSE(parse_sentencepiece_model(std::string(11, '\xFF')).ok());         // endless varint
   EXPECT_FALSE(parse_sentencepiece_model(std::string("\x0A\xFF\x01", 3)).ok());  // length past the end
-  EXPECT_FALSE(parse_sentencepiece_model(std::string("\x0B", 1)).ok());       // group wire type
-  EXPECT_FALSE(parse_sentencepiece_model(field(1, field(1, "\xFF"))).ok());   // piece not UTF-8
+  EXPECT_FALSE(parse_sentencepiece_model(std::string("\x0B", 1)).ok());          // group wire type
+  EXPECT_FALSE(parse_sentencepiece_model(field(1, field(1, "\xFF"))).ok());      // piece not UTF-8
   auto bpe = parse_sentencepiece_model(good + field(2, varint(3 << 3) + varint(2)));
   ASSERT_TRUE(bpe.ok());
   auto tokenizer = make_xlm_roberta_tokenizer(*bpe, FolderConfig{}, "bpe.model");

@@ -11,7 +11,8 @@ namespace {
 
 // Normalized added tokens are matched in normalized text, so their patterns are normalized with
 // this tokenizer's normalizer here (AddedVocabulary then sees them as already normalized).
-std::vector<AddedToken> with_normalized_patterns(std::vector<AddedToken> tokens, const SpmNormalizer& normalizer) {
+std::vector<AddedToken> with_normalized_patterns(std::vector<AddedToken> tokens,
+                                                 const SpmNormalizer& normalizer) {
   NormalizedString normalized;
   for (AddedToken& token : tokens) {
     if (!token.normalized) continue;
