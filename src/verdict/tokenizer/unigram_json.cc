@@ -99,6 +99,11 @@ Status parse_model(const JsonFile& file, UnigramTokenizerSpec* spec) {
       return file.type_error("model.unk_id", "null or the id of a piece of model.vocab", *unk);
     }
     spec->unk_id = static_cast<int32_t>(unk->get<int64_t>());
+  } else {
+    // Rust loads such a model but fails on any text with a char no piece covers; Verdict
+    // refuses it up front rather than rejecting valid input later.
+    return file.error(ErrorCode::kUnsupported, "model.unk_id",
+                      "is null; Verdict supports Unigram models with an unknown-token id only");
   }
   auto byte_fallback = get_bool(file, model, "byte_fallback", "model.byte_fallback", false);
   if (!byte_fallback.ok()) return byte_fallback.error();

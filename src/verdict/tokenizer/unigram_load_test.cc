@@ -2,6 +2,7 @@
 // files that are unsupported or corrupt.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -93,6 +94,9 @@ TEST_F(UnigramLoadTest, RefusesCorruptFieldsNamingThem) {
   file["model"]["unk_id"] = 8002;
   expect_refused(file, ErrorCode::kCorruptModel, "model.unk_id");
   file = real_tokenizer_json();
+  file["model"]["unk_id"] = nullptr;
+  expect_refused(file, ErrorCode::kUnsupported, "model.unk_id");
+  file = real_tokenizer_json();
   file["model"]["vocab"][5] = json::array({"x"});
   expect_refused(file, ErrorCode::kCorruptModel, "model.vocab[5]");
   file = real_tokenizer_json();
@@ -117,6 +121,30 @@ TEST_F(UnigramLoadTest, ReadsRobertaProcessingAndFilesWithoutModelType) {
   EXPECT_EQ(e->ids[4], 2);
   EXPECT_EQ(e->ids[5], 2);
   EXPECT_EQ(e->ids.back(), 2);
+}
+
+TEST_F(UnigramLoadTest, MatchesNormalizedAddedTokensInTheNormalizedText) {
+  json file = real_tokenizer_json();
+  // Fullwidth letters: the charsmap (NFKC) turns them into ASCII, so "XYZ" in a text matches.
+  file["added_tokens"].push_back({{"id", 8002},
+                                  {"content", "\uFF38\uFF39\uFF3A"},
+                                  {"single_word", false},
+                                  {"lstrip", false},
+                                  {"rstrip", false},
+                                  {"normalized", true},
+                                  {"special", false}});
+  write_json(file);
+  auto tokenizer = load_tokenizer(dir_);
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
+  EXPECT_EQ((*tokenizer)->vocab_size(), 8003u);
+  auto e = (*tokenizer)->encode("a XYZ b", std::nullopt, {});
+  ASSERT_TRUE(e.ok());
+  const auto it = std::find(e->ids.begin(), e->ids.end(), 8002);
+  ASSERT_NE(it, e->ids.end());
+  const auto index = static_cast<size_t>(it - e->ids.begin());
+  EXPECT_EQ(e->offsets[index], (Offset{2, 5}));
+  EXPECT_EQ(e->special[index], 0);
+  EXPECT_EQ((*tokenizer)->id_to_token(8002), "\uFF38\uFF39\uFF3A");
 }
 
 }  // namespace
