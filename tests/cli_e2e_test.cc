@@ -29,8 +29,9 @@ std::vector<std::string> served_models() {
     std::ifstream config(e.path() / "config.json");
     const auto j = nlohmann::json::parse(config);
     const auto type = j.value("model_type", "");
-    // xlm-roberta joins once its tokenizer (SentencePiece Unigram) is supported.
-    if (type == "bert" || type == "distilbert" || type == "roberta") names.push_back(e.path().filename().string());
+    if (type == "bert" || type == "distilbert" || type == "roberta" || type == "xlm-roberta") {
+      names.push_back(e.path().filename().string());
+    }
   }
   std::sort(names.begin(), names.end());
   return names;

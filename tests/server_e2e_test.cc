@@ -102,7 +102,7 @@ TEST_P(ServeGoldenTest, EveryRouteReproducesTheGoldenScores) {
 INSTANTIATE_TEST_SUITE_P(Golden, ServeGoldenTest,
                          ::testing::Values("distilbert-sst2-tiny", "bert-3label-tiny", "distilbert-multilabel-tiny",
                                            "bert-regression-tiny", "bert-5star-bf16-tiny", "roberta-sentiment-tiny",
-                                           "roberta-pairs-f16-tiny"),
+                                           "roberta-pairs-f16-tiny", "xlmr-sentiment-tiny"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) if (!isalnum(static_cast<unsigned char>(c))) c = '_';

@@ -100,8 +100,10 @@ TEST(GoldenTest, EveryBertModelFolderGivesTheExpectedIds) {
   for (const auto& entry : fs::directory_iterator(verdict::testing::testdata_dir() / "models")) {
     const fs::path dir = entry.path();
     const std::string type = model_type(dir);
-    // xlm-roberta joins once its tokenizer (SentencePiece Unigram) is supported.
-    if ((type != "bert" && type != "distilbert" && type != "roberta") || !fs::exists(dir / "expected.jsonl")) continue;
+    if ((type != "bert" && type != "distilbert" && type != "roberta" && type != "xlm-roberta") ||
+        !fs::exists(dir / "expected.jsonl")) {
+      continue;
+    }
     SCOPED_TRACE(dir.filename().string());
     ++folders;
     auto tokenizer = load_tokenizer(dir);

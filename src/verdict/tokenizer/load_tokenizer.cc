@@ -1,4 +1,5 @@
-// load_tokenizer(): tokenizer.json when the folder has one, else vocab.txt with its configs.
+// load_tokenizer(): tokenizer.json when the folder has one, else sentencepiece.bpe.model, else
+// vocab.txt with its configs.
 #include <filesystem>
 #include <memory>
 #include <system_error>
@@ -6,6 +7,7 @@
 #include "verdict/tokenizer/bert_tokenizer.h"
 #include "verdict/tokenizer/bpe_tokenizer.h"
 #include "verdict/tokenizer/folder_config.h"
+#include "verdict/tokenizer/sentencepiece_model.h"
 #include "verdict/tokenizer/tokenizer.h"
 #include "verdict/tokenizer/tokenizer_json.h"
 
@@ -45,6 +47,9 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::filesystem::path& m
   if (!config.ok()) return config.error();
   const fs::path tokenizer_json = model_dir / "tokenizer.json";
   if (fs::exists(tokenizer_json, ec)) return load_tokenizer_json(tokenizer_json, *config);
+  // XLM-RoBERTa's SentencePiece model, converted as transformers does.
+  const fs::path sentencepiece = model_dir / "sentencepiece.bpe.model";
+  if (fs::exists(sentencepiece, ec)) return load_sentencepiece_model(sentencepiece, *config);
   const fs::path vocab = model_dir / "vocab.txt";
   if (fs::exists(vocab, ec)) return load_from_vocab(vocab, *config);
   if (fs::exists(model_dir / "vocab.json", ec) && fs::exists(model_dir / "merges.txt", ec)) {
@@ -52,8 +57,8 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::filesystem::path& m
   }
   return make_error(ErrorCode::kNotFound,
                     model_dir.string() +
-                        ": no tokenizer found (looked for tokenizer.json, then vocab.txt "
-                        "with tokenizer_config.json, then vocab.json + merges.txt)");
+                        ": no tokenizer found (looked for tokenizer.json, sentencepiece.bpe.model, "
+                        "vocab.txt with tokenizer_config.json, then vocab.json + merges.txt)");
 }
 
 }  // namespace verdict::tokenizer

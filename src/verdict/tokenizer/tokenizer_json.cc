@@ -9,63 +9,9 @@
 #include "verdict/tokenizer/bert_tokenizer.h"
 #include "verdict/tokenizer/bpe_tokenizer.h"
 #include "verdict/tokenizer/json_fields.h"
+#include "verdict/tokenizer/unigram_json.h"
 
 namespace verdict::tokenizer {
-
-using nlohmann::json;
-
-Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const json& pieces,
-                                                  const json& specials, const std::string& field) {
-  if (!pieces.is_array()) return file.type_error(field, "a list of template pieces", pieces);
-  std::vector<TemplatePiece> out;
-  for (size_t i = 0; i < pieces.size(); ++i) {
-    const std::string piece_field = field + "[" + std::to_string(i) + "]";
-    const json& piece = pieces[i];
-    const bool is_sequence = piece.is_object() && piece.contains("Sequence");
-    const bool is_special = piece.is_object() && piece.contains("SpecialToken");
-    if (!is_sequence && !is_special) {
-      return file.type_error(piece_field, "{\"Sequence\": ...} or {\"SpecialToken\": ...}", piece);
-    }
-    const json& body = is_sequence ? piece["Sequence"] : piece["SpecialToken"];
-    if (!body.is_object()) return file.type_error(piece_field, "an object", body);
-    auto id = get_string(file, body, "id", piece_field + ".id", "");
-    auto type_id = get_int(file, body, "type_id", piece_field + ".type_id", 0);
-    if (!id.ok()) return id.error();
-    if (!type_id.ok()) return type_id.error();
-    TemplatePiece out_piece;
-    out_piece.type_id = static_cast<int32_t>(*type_id);
-    if (is_sequence) {
-      if (*id != "A" && *id != "B")
-        return file.error(ErrorCode::kCorruptModel, piece_field + ".id", "must be A or B");
-      out_piece.sequence = *id == "A" ? 0 : 1;
-    } else {
-      const auto special = specials.is_object() ? specials.find(*id) : specials.end();
-      if (!specials.is_object() || special == specials.end() || !special->is_object()) {
-        return file.error(ErrorCode::kCorruptModel, "post_processor.special_tokens",
-                          "has no entry for \"" + *id + "\", which " + piece_field + " uses");
-      }
-      const auto ids = special->find("ids");
-      const auto tokens = special->find("tokens");
-      if (ids == special->end() || !ids->is_array() || tokens == special->end() || !tokens->is_array()) {
-        return file.error(ErrorCode::kCorruptModel, "post_processor.special_tokens." + *id,
-                          "must have \"ids\" and \"tokens\" lists");
-      }
-      for (const auto& v : *ids) {
-        if (!v.is_number_integer())
-          return file.type_error("post_processor.special_tokens." + *id + ".ids", "token ids", v);
-        out_piece.ids.push_back(static_cast<int32_t>(v.get<int64_t>()));
-      }
-      for (const auto& v : *tokens) {
-        if (!v.is_string())
-          return file.type_error("post_processor.special_tokens." + *id + ".tokens", "strings", v);
-        out_piece.tokens.push_back(v.get<std::string>());
-      }
-    }
-    out.push_back(std::move(out_piece));
-  }
-  return out;
-}
-
 namespace {
 
 using nlohmann::json;
@@ -170,10 +116,65 @@ Status parse_pre_tokenizer(const JsonFile& file, BertTokenizerSpec* spec) {
   return {};
 }
 
-Status parse_post_processor(const JsonFile& file, BertTokenizerSpec* spec) {
+}  // namespace
+
+Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const json& pieces,
+                                                  const json& specials, const std::string& field) {
+  if (!pieces.is_array()) return file.type_error(field, "a list of template pieces", pieces);
+  std::vector<TemplatePiece> out;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const std::string piece_field = field + "[" + std::to_string(i) + "]";
+    const json& piece = pieces[i];
+    const bool is_sequence = piece.is_object() && piece.contains("Sequence");
+    const bool is_special = piece.is_object() && piece.contains("SpecialToken");
+    if (!is_sequence && !is_special) {
+      return file.type_error(piece_field, "{\"Sequence\": ...} or {\"SpecialToken\": ...}", piece);
+    }
+    const json& body = is_sequence ? piece["Sequence"] : piece["SpecialToken"];
+    if (!body.is_object()) return file.type_error(piece_field, "an object", body);
+    auto id = get_string(file, body, "id", piece_field + ".id", "");
+    auto type_id = get_int(file, body, "type_id", piece_field + ".type_id", 0);
+    if (!id.ok()) return id.error();
+    if (!type_id.ok()) return type_id.error();
+    TemplatePiece out_piece;
+    out_piece.type_id = static_cast<int32_t>(*type_id);
+    if (is_sequence) {
+      if (*id != "A" && *id != "B")
+        return file.error(ErrorCode::kCorruptModel, piece_field + ".id", "must be A or B");
+      out_piece.sequence = *id == "A" ? 0 : 1;
+    } else {
+      const auto special = specials.is_object() ? specials.find(*id) : specials.end();
+      if (!specials.is_object() || special == specials.end() || !special->is_object()) {
+        return file.error(ErrorCode::kCorruptModel, "post_processor.special_tokens",
+                          "has no entry for \"" + *id + "\", which " + piece_field + " uses");
+      }
+      const auto ids = special->find("ids");
+      const auto tokens = special->find("tokens");
+      if (ids == special->end() || !ids->is_array() || tokens == special->end() || !tokens->is_array()) {
+        return file.error(ErrorCode::kCorruptModel, "post_processor.special_tokens." + *id,
+                          "must have \"ids\" and \"tokens\" lists");
+      }
+      for (const auto& v : *ids) {
+        if (!v.is_number_integer())
+          return file.type_error("post_processor.special_tokens." + *id + ".ids", "token ids", v);
+        out_piece.ids.push_back(static_cast<int32_t>(v.get<int64_t>()));
+      }
+      for (const auto& v : *tokens) {
+        if (!v.is_string())
+          return file.type_error("post_processor.special_tokens." + *id + ".tokens", "strings", v);
+        out_piece.tokens.push_back(v.get<std::string>());
+      }
+    }
+    out.push_back(std::move(out_piece));
+  }
+  return out;
+}
+
+
+Status parse_post_processor(const JsonFile& file, PostProcessor* out) {
   const auto it = file.root.find("post_processor");
   if (it == file.root.end() || it->is_null()) {
-    spec->post_processor = PostProcessor::none();
+    *out = PostProcessor::none();
     return {};
   }
   const json& p = *it;
@@ -187,11 +188,11 @@ Status parse_post_processor(const JsonFile& file, BertTokenizerSpec* spec) {
     if (!single.ok()) return single.error();
     auto pair = parse_template(file, p.contains("pair") ? p["pair"] : empty, specials, "post_processor.pair");
     if (!pair.ok()) return pair.error();
-    spec->post_processor.single = std::move(*single);
-    spec->post_processor.pair = std::move(*pair);
+    out->single = std::move(*single);
+    out->pair = std::move(*pair);
     return {};
   }
-  if (type == "BertProcessing") {
+  if (type == "BertProcessing" || type == "RobertaProcessing") {
     auto token = [&](const char* key) -> Result<std::pair<std::string, int32_t>> {
       const auto v = p.find(key);
       if (v == p.end() || !v->is_array() || v->size() != 2 || !(*v)[0].is_string() ||
@@ -205,14 +206,26 @@ Status parse_post_processor(const JsonFile& file, BertTokenizerSpec* spec) {
     if (!sep.ok()) return sep.error();
     auto cls = token("cls");
     if (!cls.ok()) return cls.error();
-    spec->post_processor = PostProcessor::bert(cls->first, cls->second, sep->first, sep->second);
+    if (type == "BertProcessing") {
+      *out = PostProcessor::bert(cls->first, cls->second, sep->first, sep->second);
+      return {};
+    }
+    // <s> $A </s> and <s> $A </s> </s> $B </s>, every type id 0.
+    const TemplatePiece cls_piece{-1, {cls->second}, {cls->first}, 0};
+    const TemplatePiece sep_piece{-1, {sep->second}, {sep->first}, 0};
+    const TemplatePiece a{0, {}, {}, 0};
+    const TemplatePiece b{1, {}, {}, 0};
+    out->single = {cls_piece, a, sep_piece};
+    out->pair = {cls_piece, a, sep_piece, sep_piece, b, sep_piece};
     return {};
   }
-  return file.error(
-      ErrorCode::kUnsupported, "post_processor.type",
-      "is \"" + type +
-          "\", which Verdict does not support (supported: TemplateProcessing, BertProcessing or null)");
+  return file.error(ErrorCode::kUnsupported, "post_processor.type",
+                    "is \"" + type +
+                        "\", which Verdict does not support (supported: TemplateProcessing, BertProcessing, "
+                        "RobertaProcessing or null)");
 }
+
+namespace {
 
 Status parse_added_tokens(const JsonFile& file, const FolderConfig& config, BertTokenizerSpec* spec) {
   auto next_id = static_cast<int32_t>(spec->vocab.id_limit());
@@ -271,15 +284,16 @@ Result<std::unique_ptr<Tokenizer>> from_json_file(const JsonFile& file, const Fo
   auto type = model_type(file);
   if (!type.ok()) return type.error();
   if (*type == "BPE") return load_bpe_tokenizer_json(file, config);
+  if (*type == "Unigram" || is_unigram_model(file)) return unigram_tokenizer_from_json(file, config);
   if (*type != "WordPiece") {
     return file.error(ErrorCode::kUnsupported, "model.type",
-                      "is \"" + *type + "\", which Verdict does not support (supported: WordPiece, BPE)");
+                      "is \"" + *type + "\", which Verdict does not support (supported: WordPiece, BPE, Unigram)");
   }
   BertTokenizerSpec spec;
   if (auto s = parse_model(file, &spec); !s.ok()) return s.error();
   if (auto s = parse_normalizer(file, config, &spec); !s.ok()) return s.error();
   if (auto s = parse_pre_tokenizer(file, &spec); !s.ok()) return s.error();
-  if (auto s = parse_post_processor(file, &spec); !s.ok()) return s.error();
+  if (auto s = parse_post_processor(file, &spec.post_processor); !s.ok()) return s.error();
   if (auto s = parse_added_tokens(file, config, &spec); !s.ok()) return s.error();
   spec.model_max_length = config.model_max_length;
   spec.pad_token = special_content(config, 2);

@@ -1,4 +1,5 @@
-// Reading a tokenizer.json (the Rust tokenizers library's serialization) of a WordPiece model.
+// Reading a tokenizer.json (the Rust tokenizers library's serialization): WordPiece here, Unigram
+// handed to unigram_json.h.
 #pragma once
 
 #include <filesystem>
@@ -31,5 +32,7 @@ Result<std::unique_ptr<Tokenizer>> parse_tokenizer_json(std::string_view json_te
 // A TemplateProcessing template (post_processor.single / .pair) with its special tokens.
 Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const nlohmann::json& pieces,
                                                   const nlohmann::json& specials, const std::string& field);
+// The file's "post_processor": TemplateProcessing, BertProcessing, RobertaProcessing or null.
+Status parse_post_processor(const JsonFile& file, PostProcessor* out);
 
 }  // namespace verdict::tokenizer
