@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "verdict/cli/commands.h"
+#include "verdict/cli/model_options.h"
 #include "verdict/cli/inputs.h"
 
 namespace verdict::cli {
@@ -9,6 +10,7 @@ namespace {
 
 struct ClassifyArgs {
   std::string model;
+  std::string dtype = "fp32";
   bool all_scores = false;
   std::string function = "default";
   bool jsonl = false;
@@ -21,7 +23,9 @@ struct ClassifyArgs {
 constexpr size_t kChunk = 256;
 
 int run_classify(const ClassifyArgs& a) {
-  auto pipeline = runtime::Pipeline::load(a.model);
+  auto model_opts = model_options(a.dtype);
+  if (!model_opts.ok()) return fail(model_opts.error().message);
+  auto pipeline = runtime::Pipeline::load(a.model, *model_opts);
   if (!pipeline.ok()) return fail(pipeline.error().message);
   runtime::ClassifyOptions options;
   options.truncate = !a.no_truncate;
@@ -70,6 +74,7 @@ void add_classify_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("classify", "Classify texts (arguments, else one per stdin line); "
                                              "prints one JSON line per input");
   cmd->add_option("--model", args->model, "Model folder")->required()->envname("MODEL");
+  add_dtype_option(cmd, args->dtype);
   cmd->add_flag("--all-scores", args->all_scores, "Print every label's score, sorted descending");
   cmd->add_option("--function-to-apply", args->function, "softmax, sigmoid or none (default: the pipeline's rule)")
       ->check(CLI::IsMember({"default", "softmax", "sigmoid", "none"}, CLI::ignore_case));
