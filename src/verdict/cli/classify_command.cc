@@ -3,6 +3,7 @@
 
 #include "verdict/cli/batch_files.h"
 #include "verdict/cli/commands.h"
+#include "verdict/cli/model_options.h"
 #include "verdict/cli/inputs.h"
 
 namespace verdict::cli {
@@ -10,6 +11,7 @@ namespace {
 
 struct ClassifyArgs {
   std::string model;
+  std::string dtype = "fp32";
   bool all_scores = false;
   std::string function = "default";
   bool jsonl = false;
@@ -24,6 +26,8 @@ struct ClassifyArgs {
 constexpr size_t kChunk = 256;
 
 int run_classify(const ClassifyArgs& a) {
+  auto model_opts = model_options(a.dtype);
+  if (!model_opts.ok()) return fail(model_opts.error().message);
   runtime::ClassifyOptions options;
   options.truncate = !a.no_truncate;
   options.max_batch_tokens = a.max_batch_tokens;
@@ -36,10 +40,10 @@ int run_classify(const ClassifyArgs& a) {
     if (!a.texts.empty() || a.jsonl || a.all_scores) {
       return fail("--input reads texts from a file; it does not combine with TEXT arguments, --jsonl or --all-scores");
     }
-    return run_classify_file(a.file, a.output, a.model, options);
+    return run_classify_file(a.file, a.output, a.model, *model_opts, options);
   }
   if (!a.output.empty()) return fail("--output needs --input FILE");
-  auto pipeline = runtime::Pipeline::load(a.model);
+  auto pipeline = runtime::Pipeline::load(a.model, *model_opts);
   if (!pipeline.ok()) return fail(pipeline.error().message);
   InputReader reader(a.texts, std::cin, a.jsonl);
   size_t done = 0;
@@ -80,6 +84,7 @@ void add_classify_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("classify", "Classify texts (arguments, else one per stdin line); "
                                              "prints one JSON line per input");
   cmd->add_option("--model", args->model, "Model folder")->required()->envname("MODEL");
+  add_dtype_option(cmd, args->dtype);
   cmd->add_flag("--all-scores", args->all_scores, "Print every label's score, sorted descending");
   cmd->add_option("--function-to-apply", args->function, "softmax, sigmoid or none (default: the pipeline's rule)")
       ->check(CLI::IsMember({"default", "softmax", "sigmoid", "none"}, CLI::ignore_case));

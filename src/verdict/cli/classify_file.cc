@@ -9,13 +9,14 @@
 namespace verdict::cli {
 
 int run_classify_file(const FileArgs& args, const std::string& output, const std::string& model,
+                      const model::ModelOptions& model_options,
                       const runtime::ClassifyOptions& options) {
   std::ios::sync_with_stdio(false);
   auto in = open_input(args, std::nullopt);
   if (!in.ok()) return fail(in.error().message);
   auto out = OutputFile::open(output, args.input);
   if (!out.ok()) return fail(out.error().message);
-  auto pipeline = runtime::Pipeline::load(model);
+  auto pipeline = runtime::Pipeline::load(model, model_options);
   if (!pipeline.ok()) return fail(pipeline.error().message);
   auto writer = batch::RecordWriter::create((*out)->stream(), *in->reader);
   if (!writer.ok()) return fail(writer.error().message);

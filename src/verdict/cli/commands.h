@@ -21,6 +21,7 @@ void add_bench_command(CLI::App& app, Action& action);
 void add_dev_command(CLI::App& app, Action& action);
 void add_discord_command(CLI::App& app, Action& action);
 void add_convert_command(CLI::App& app, Action& action);
+void add_accuracy_command(CLI::App& dev, Action& action);  // `verdict dev accuracy`
 
 // Prints "verdict: <message>" on stderr and returns the exit code for errors (1).
 int fail(const std::string& message);

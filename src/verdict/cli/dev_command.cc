@@ -34,6 +34,7 @@ void add_dev_command(CLI::App& app, Action& action) {
   cmd->add_option("--seed", args->seed, "Random seed");
   cmd->add_option("--dtype", args->dtype, "Stored dtype")->check(CLI::IsMember({"f32", "f16", "bf16"}));
   cmd->callback([&action, args] { action = [args] { return run_random_model(*args); }; });
+  add_accuracy_command(*dev, action);
 }
 
 }  // namespace verdict::cli

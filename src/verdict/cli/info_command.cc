@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "verdict/cli/commands.h"
+#include "verdict/cli/model_options.h"
 #include "verdict/kernels/cpu.h"
 #include "verdict/runtime/pipeline.h"
 #include "verdict/version.h"
@@ -11,11 +12,14 @@ namespace {
 
 struct InfoArgs {
   std::string model;
+  std::string dtype = "fp32";
   bool json = false;
 };
 
 int run_info(const InfoArgs& a) {
-  auto pipeline = runtime::Pipeline::load(a.model);
+  auto model_opts = model_options(a.dtype);
+  if (!model_opts.ok()) return fail(model_opts.error().message);
+  auto pipeline = runtime::Pipeline::load(a.model, *model_opts);
   if (!pipeline.ok()) return fail(pipeline.error().message);
   const auto& c = (*pipeline)->config();
   nlohmann::ordered_json j = {
@@ -34,7 +38,7 @@ int run_info(const InfoArgs& a) {
       {"default_function", model::score_function_name(model::resolve_score_function(c, model::ScoreFunction::kDefault))},
       {"parameters", (*pipeline)->model().weights().parameter_count()},
       {"stored_dtype", (*pipeline)->model().weights().stored_dtype()},
-      {"compute_dtype", "F32"},
+      {"compute_dtype", kernels::precision_name((*pipeline)->precision())},
       {"tokenizer", (*pipeline)->tokenizer().kind()},
       {"isa", kernels::effective_isa()},
       {"threads", kernels::num_threads()},
@@ -56,6 +60,7 @@ void add_info_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<InfoArgs>();
   auto* cmd = app.add_subcommand("info", "Describe a model folder: architecture, sizes, labels, parameters");
   cmd->add_option("--model", args->model, "Model folder")->required()->envname("MODEL");
+  add_dtype_option(cmd, args->dtype);
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([&action, args] { action = [args] { return run_info(*args); }; });
 }

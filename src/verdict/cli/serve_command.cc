@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "verdict/cli/commands.h"
+#include "verdict/cli/model_options.h"
 #include "verdict/kernels/cpu.h"
 #include "verdict/server/service.h"
 #include "verdict/version.h"
@@ -14,6 +15,7 @@ namespace {
 
 struct ServeArgs {
   std::string model;
+  std::string dtype = "fp32";
   std::string host = "0.0.0.0";
   int port = -1;
   std::string served_model_name;
@@ -127,7 +129,9 @@ int run_serve(ServeArgs a) {
 
   server::Logger logger(config.log_format, config.gcp_project);
   const auto t0 = std::chrono::steady_clock::now();
-  auto pipeline = runtime::Pipeline::load(a.model);
+  auto model_opts = model_options(a.dtype);
+  if (!model_opts.ok()) return fail(model_opts.error().message);
+  auto pipeline = runtime::Pipeline::load(a.model, *model_opts);
   if (!pipeline.ok()) return fail(pipeline.error().message);
   if (config.batcher.max_batch_tokens < (*pipeline)->max_input_length()) {
     return fail("--max-batch-tokens " + std::to_string(config.batcher.max_batch_tokens) +
@@ -174,6 +178,7 @@ void add_serve_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("serve", "Serve the model over HTTP (original route, Hugging Face Inference API, "
                                           "TEI, KServe v2)");
   cmd->add_option("--model", a->model, "Model folder")->required()->envname("MODEL");
+  add_dtype_option(cmd, a->dtype);
   cmd->add_option("--host", a->host, "Address to listen on")->envname("VERDICT_HOST");
   cmd->add_option("--port", a->port, "Port (default: $VERDICT_PORT, else $PORT, else 8080; 0: any free port)")
       ->check(CLI::Range(0, 65535));

@@ -8,6 +8,8 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 
+#include "verdict/kernels/vector_ops.h"
+
 namespace verdict::kernels {
 
 std::string effective_isa() {
@@ -50,6 +52,11 @@ Status set_max_isa(const std::string& name) {
       return make_error(ErrorCode::kUnsupported, "this CPU lacks ISA '" + name + "' (best available: " +
                                                      effective_isa() + ")");
     }
+    // The Highway kernels follow the same cap.
+    if (name == "sse41") limit_simd_target("SSE4");
+    else if (name == "avx" || name.rfind("avx2", 0) == 0) limit_simd_target("AVX2");
+    else if (name.rfind("avx512", 0) == 0) limit_simd_target("AVX3");
+    else limit_simd_target("");
     return {};
   }
   return make_error(ErrorCode::kInvalidArgument, "unknown ISA '" + name + "'; known: " + known);

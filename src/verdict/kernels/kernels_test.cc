@@ -89,6 +89,67 @@ TEST(LinearTest, WritesIntoAColumnSliceOfAWiderOutput) {
   }
 }
 
+// Reduced precisions against the exact f32 product: the error must stay within what the
+// precision allows (a few % of the output's spread), for every post-op, residual and stride.
+class LowPrecisionLinearTest : public ::testing::TestWithParam<std::tuple<Precision, PostOp, bool>> {};
+
+TEST_P(LowPrecisionLinearTest, StaysCloseToTheExactProduct) {
+  const auto [precision, op, accumulate] = GetParam();
+  if (auto st = precision_supported(precision); !st.ok()) GTEST_SKIP() << st.error().message;
+  for (const auto& [m, n, k] : {std::tuple{1, 3, 5}, {7, 33, 65}, {17, 130, 300}}) {
+    auto w = random_vector(n * k, 21, 0.3f), b = random_vector(n, 22), x = random_vector(m * k, 23);
+    const size_t stride = n + 2;
+    auto y = random_vector(m * stride, 24);
+    const auto y0 = y;
+    Linear lin(w.data(), b.data(), n, k, op, accumulate, precision);
+    EXPECT_EQ(lin.precision(), precision);
+    EXPECT_GT(lin.owned_weight_bytes(), 0u);
+    lin.forward(x.data(), m, y.data(), stride);
+    double max_err = 0, spread = 0;
+    for (int i = 0; i < m; ++i) {
+      for (int j = 0; j < n; ++j) {
+        double acc = b[j];
+        for (int t = 0; t < k; ++t) acc += double(x[i * k + t]) * w[j * k + t];
+        const double expect = apply(op, acc) + (accumulate ? y0[i * stride + j] : 0.0);
+        max_err = std::max(max_err, std::fabs(y[i * stride + j] - expect));
+        spread = std::max(spread, std::fabs(acc));
+      }
+      for (size_t j = n; j < stride; ++j) ASSERT_EQ(y[i * stride + j], y0[i * stride + j]);
+    }
+    EXPECT_LT(max_err, 0.04 * spread + 1e-3) << precision_name(precision) << " m=" << m << " n=" << n << " k=" << k;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Int8AndBf16, LowPrecisionLinearTest,
+    ::testing::Combine(::testing::Values(Precision::kInt8, Precision::kBF16),
+                       ::testing::Values(PostOp::kNone, PostOp::kGeluErf, PostOp::kGeluTanh, PostOp::kRelu,
+                                         PostOp::kTanh),
+                       ::testing::Bool()));
+
+TEST(LinearTest, Int8HandlesZeroRowsAndConstantInputs) {
+  auto w = random_vector(4 * 6, 30, 0.5f);
+  Linear lin(w.data(), nullptr, 4, 6, PostOp::kNone, false, Precision::kInt8);
+  std::vector<float> y(8, 42.f), x(12, 0.f);
+  lin.forward(x.data(), 0, y.data());
+  EXPECT_EQ(y[0], 42.f);
+  lin.forward(x.data(), 2, y.data());  // all-zero input rows give exactly zero
+  for (float v : y) EXPECT_EQ(v, 0.f);
+}
+
+TEST(PrecisionTest, NamesRoundTripAndUnknownNamesAreRefused) {
+  for (Precision p : {Precision::kF32, Precision::kBF16, Precision::kInt8}) {
+    auto parsed = parse_precision(precision_name(p));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, p);
+  }
+  auto bad = parse_precision("fp8");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("fp32, bf16, int8"), std::string::npos);
+  EXPECT_TRUE(precision_supported(Precision::kF32).ok());
+  EXPECT_TRUE(precision_supported(Precision::kInt8).ok());
+}
+
 TEST(AttentionTest, MatchesScalarReferenceForEveryLength) {
   const size_t H = 3, d = 5, D = H * d;
   Attention attn(H, d);

@@ -1,33 +1,80 @@
 #include "verdict/kernels/linear.h"
 
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "verdict/kernels/cpu.h"
 #include "verdict/kernels/engine.h"
+#include "verdict/kernels/vector_ops.h"
 
 namespace verdict::kernels {
 
 using dnnl::memory;
+using dt = memory::data_type;
 
-struct Linear::Impl {
-  dnnl::matmul primitive;
-  memory::desc weight_md, bias_md;
-  const float* weight = nullptr;
-  const float* bias = nullptr;
-};
+std::string_view precision_name(Precision p) {
+  switch (p) {
+    case Precision::kF32: return "fp32";
+    case Precision::kBF16: return "bf16";
+    case Precision::kInt8: return "int8";
+  }
+  return "fp32";
+}
+
+Result<Precision> parse_precision(std::string_view name) {
+  if (name == "fp32" || name == "f32" || name == "float32") return Precision::kF32;
+  if (name == "bf16" || name == "bfloat16") return Precision::kBF16;
+  if (name == "int8" || name == "i8") return Precision::kInt8;
+  return make_error(ErrorCode::kInvalidArgument,
+                    "unknown dtype '" + std::string(name) + "'; known: fp32, bf16, int8, auto");
+}
 
 namespace {
+
+bool isa_at_least(std::initializer_list<const char*> names) {
+  const std::string isa = effective_isa();
+  return std::any_of(names.begin(), names.end(), [&](const char* n) { return isa == n; });
+}
+
+// Without VNNI, x86 int8 dot products go through vpmaddubsw, whose 16-bit pair sums saturate
+// unless u8 × s8 pairs stay below 2^15: activations then use 7 bits (as fbgemm's reduce_range).
+int activation_qmax() {
+  return isa_at_least({"avx2_vnni", "avx512_core_vnni", "avx512_core_bf16", "avx512_core_amx"}) ? 255 : 127;
+}
+
 memory::dim dim(size_t v) { return static_cast<memory::dim>(v); }
-}  // namespace
 
-Linear::Linear(const float* weight, const float* bias, size_t out_features, size_t in_features,
-               PostOp post_op, bool accumulate)
-    : impl_(std::make_unique<Impl>()), out_(out_features), in_(in_features) {
-  const auto K = dim(in_features), N = dim(out_features);
-  // M (rows) is a run-time dimension, so one primitive serves every batch shape.
-  const memory::desc src_md({DNNL_RUNTIME_DIM_VAL, K}, memory::data_type::f32, {K, 1});
-  impl_->weight_md = memory::desc({K, N}, memory::data_type::f32, {1, K});  // Wᵀ view of [N, K]
-  impl_->bias_md = memory::desc({1, N}, memory::data_type::f32, {N, 1});
-  const memory::desc dst_md({DNNL_RUNTIME_DIM_VAL, N}, memory::data_type::f32,
-                            {DNNL_RUNTIME_DIM_VAL, 1});
+// Thread-local, grow-only scratch, one buffer per (type, slot): no allocation on the hot path
+// once warmed up.
+enum Slot { kQuantized, kRowScale, kRowZero, kAccumulator, kBf16Input };
+template <class T, Slot>
+T* scratch(size_t n) {
+  thread_local std::vector<T> buffer;
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
 
+// Runs f(begin, end) over row ranges on the intra-op pool when the work is worth a fork.
+template <class F>
+void for_rows(size_t rows, size_t cols, F&& f) {
+  const size_t threads = std::min(num_threads(), rows);
+  if (threads <= 1 || rows * cols < (1u << 15)) {
+    f(size_t{0}, rows);
+    return;
+  }
+#pragma omp parallel for num_threads(static_cast<int>(threads)) schedule(static)
+  for (size_t t = 0; t < threads; ++t) {
+    const size_t begin = rows * t / threads, end = rows * (t + 1) / threads;
+    if (begin < end) f(begin, end);
+  }
+}
+
+dnnl::post_ops make_post_ops(PostOp post_op, bool accumulate) {
   dnnl::post_ops ops;
   switch (post_op) {
     case PostOp::kNone: break;
@@ -37,33 +84,182 @@ Linear::Linear(const float* weight, const float* bias, size_t out_features, size
     case PostOp::kTanh: ops.append_eltwise(1.f, dnnl::algorithm::eltwise_tanh, 0.f, 0.f); break;
   }
   if (accumulate) ops.append_sum(1.f);
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
-  const auto desc = bias ? dnnl::matmul::desc(src_md, impl_->weight_md, impl_->bias_md, dst_md)
-                         : dnnl::matmul::desc(src_md, impl_->weight_md, dst_md);
-  impl_->primitive = dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, cpu_engine()));
-  impl_->weight = weight;
+  return ops;
+}
+
+uint16_t to_bf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40);  // NaN
+  bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest even
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+}  // namespace
+
+Status precision_supported(Precision p) {
+  switch (p) {
+    case Precision::kF32:
+    case Precision::kInt8: return {};
+    case Precision::kBF16:
+      if (isa_at_least({"avx512_core_bf16", "avx512_core_amx"})) return {};
+      return make_error(ErrorCode::kUnsupported, "dtype bf16 needs a CPU with AVX512-BF16 or AMX; this one offers " +
+                                                     effective_isa() + " (use fp32 or int8)");
+  }
+  return {};
+}
+
+struct Linear::Impl {
+  dnnl::matmul primitive;
+  memory::desc weight_md, bias_md;
+  const float* weight = nullptr;  // kF32: the caller's
+  const float* bias = nullptr;
+  PostOp post_op = PostOp::kNone;
+  bool accumulate = false;
+  // kBF16 / kInt8: converted weights in the primitive's preferred layout.
+  std::vector<uint8_t> packed;
+  // kInt8
+  std::vector<float> col_scale, bias_copy;
+  std::vector<int32_t> col_sum;
+  int qmax = 127;
+};
+
+Linear::Linear(const float* weight, const float* bias, size_t out_features, size_t in_features,
+               PostOp post_op, bool accumulate, Precision precision)
+    : impl_(std::make_unique<Impl>()), out_(out_features), in_(in_features), precision_(precision) {
+  const auto K = dim(in_features), N = dim(out_features);
+  auto& eng = cpu_engine();
+  impl_->post_op = post_op;
+  impl_->accumulate = accumulate;
   impl_->bias = bias;
+  impl_->bias_md = memory::desc({1, N}, dt::f32, {N, 1});
+  const memory::desc plain_f32({K, N}, dt::f32, {1, K});  // Wᵀ view of PyTorch's [N, K]
+  // M (rows) is a run-time dimension, so one primitive serves every batch shape.
+  const auto src_md = [&](dt type) { return memory::desc({DNNL_RUNTIME_DIM_VAL, K}, type, {K, 1}); };
+  const auto dst_md = [&](dt type) {
+    return memory::desc({DNNL_RUNTIME_DIM_VAL, N}, type, {DNNL_RUNTIME_DIM_VAL, 1});
+  };
+
+  if (precision == Precision::kF32) {
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(make_post_ops(post_op, accumulate));
+    impl_->weight_md = plain_f32;
+    const auto desc = bias ? dnnl::matmul::desc(src_md(dt::f32), plain_f32, impl_->bias_md, dst_md(dt::f32))
+                           : dnnl::matmul::desc(src_md(dt::f32), plain_f32, dst_md(dt::f32));
+    impl_->primitive = dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, eng));
+    impl_->weight = weight;
+    return;
+  }
+
+  const memory::desc any_weights({K, N}, precision == Precision::kInt8 ? dt::s8 : dt::bf16,
+                                 memory::format_tag::any);
+  dnnl::matmul::primitive_desc pd;
+  if (precision == Precision::kBF16) {
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(make_post_ops(post_op, accumulate));
+    const auto desc = bias ? dnnl::matmul::desc(src_md(dt::bf16), any_weights, impl_->bias_md, dst_md(dt::f32))
+                           : dnnl::matmul::desc(src_md(dt::bf16), any_weights, dst_md(dt::f32));
+    pd = dnnl::matmul::primitive_desc(desc, attr, eng);
+    impl_->weight_md = pd.weights_desc();
+    impl_->packed.resize(impl_->weight_md.get_size());
+    memory from(plain_f32, eng, const_cast<float*>(weight));
+    memory to(impl_->weight_md, eng, impl_->packed.data());
+    dnnl::reorder(from, to).execute(cpu_stream(), from, to);
+    cpu_stream().wait();
+  } else {
+    // Symmetric per-output-channel weights: w ≈ col_scale[n] * q, q in [-127, 127].
+    std::vector<int8_t> q(static_cast<size_t>(N * K));
+    impl_->col_scale.resize(out_features);
+    impl_->col_sum.resize(out_features);
+    for (size_t n = 0; n < out_features; ++n) {
+      const float* row = weight + n * in_features;
+      float amax = 0.f;
+      for (size_t k = 0; k < in_features; ++k) amax = std::max(amax, std::fabs(row[k]));
+      const float s = amax > 0.f ? amax / 127.f : 1.f;
+      int32_t sum = 0;
+      for (size_t k = 0; k < in_features; ++k) {
+        const auto v = static_cast<int8_t>(std::clamp(std::lrint(row[k] / s), -127L, 127L));
+        q[n * in_features + k] = v;
+        sum += v;
+      }
+      impl_->col_scale[n] = s;
+      impl_->col_sum[n] = sum;
+    }
+    if (bias) {
+      impl_->bias_copy.assign(bias, bias + out_features);
+      impl_->bias = impl_->bias_copy.data();
+    }
+    impl_->qmax = activation_qmax();
+    pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md(dt::u8), any_weights, dst_md(dt::s32)), eng);
+    impl_->weight_md = pd.weights_desc();
+    impl_->packed.resize(impl_->weight_md.get_size());
+    memory from(memory::desc({K, N}, dt::s8, {1, K}), eng, q.data());
+    memory to(impl_->weight_md, eng, impl_->packed.data());
+    dnnl::reorder(from, to).execute(cpu_stream(), from, to);
+    cpu_stream().wait();
+  }
+  impl_->primitive = dnnl::matmul(pd);
 }
 
 Linear::~Linear() = default;
 Linear::Linear(Linear&&) noexcept = default;
 Linear& Linear::operator=(Linear&&) noexcept = default;
 
+size_t Linear::owned_weight_bytes() const {
+  return impl_->packed.size() + (impl_->col_scale.size() + impl_->bias_copy.size()) * sizeof(float) +
+         impl_->col_sum.size() * sizeof(int32_t);
+}
+
 void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride) const {
   if (rows == 0) return;
   if (y_stride == 0) y_stride = out_;
   auto& eng = cpu_engine();
-  const memory::desc src_md({dim(rows), dim(in_)}, memory::data_type::f32, {dim(in_), 1});
-  const memory::desc dst_md({dim(rows), dim(out_)}, memory::data_type::f32, {dim(y_stride), 1});
-  memory src(src_md, eng, const_cast<float*>(x));
-  memory wei(impl_->weight_md, eng, const_cast<float*>(impl_->weight));
-  memory dst(dst_md, eng, y);
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-  if (impl_->bias) args.emplace(DNNL_ARG_BIAS, memory(impl_->bias_md, eng, const_cast<float*>(impl_->bias)));
-  impl_->primitive.execute(cpu_stream(), args);
-  cpu_stream().wait();
+  auto& strm = cpu_stream();
+  const Impl& im = *impl_;
+  const auto M = dim(rows), K = dim(in_), N = dim(out_);
+  memory wei(im.weight_md, eng,
+             precision_ == Precision::kF32 ? const_cast<float*>(im.weight)
+                                           : static_cast<void*>(const_cast<uint8_t*>(im.packed.data())));
+
+  if (precision_ == Precision::kInt8) {
+    auto* q = scratch<uint8_t, kQuantized>(rows * in_);
+    auto* row_scale = scratch<float, kRowScale>(rows);
+    auto* row_zero = scratch<int32_t, kRowZero>(rows);
+    auto* acc = scratch<int32_t, kAccumulator>(rows * out_);
+    const int qmax = im.qmax;
+    for_rows(rows, in_, [&](size_t b, size_t e) {
+      quantize_rows_u8(x + b * in_, e - b, in_, qmax, q + b * in_, row_scale + b, row_zero + b);
+    });
+    memory src({{M, K}, dt::u8, {K, 1}}, eng, q);
+    memory dst({{M, N}, dt::s32, {N, 1}}, eng, acc);
+    im.primitive.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+    strm.wait();
+    for_rows(rows, out_, [&](size_t b, size_t e) {
+      const Dequantize how{row_scale + b, row_zero + b, im.col_scale.data(), im.col_sum.data(), im.bias,
+                           im.post_op, im.accumulate};
+      dequantize_rows(acc + b * out_, e - b, out_, how, y + b * y_stride, y_stride);
+    });
+    return;
+  }
+
+  memory::desc src_md;
+  void* src_data = const_cast<float*>(x);
+  if (precision_ == Precision::kBF16) {
+    auto* xb = scratch<uint16_t, kBf16Input>(rows * in_);
+    for_rows(rows, in_, [&](size_t b, size_t e) {
+      for (size_t i = b * in_; i < e * in_; ++i) xb[i] = to_bf16(x[i]);
+    });
+    src_md = memory::desc({M, K}, dt::bf16, {K, 1});
+    src_data = xb;
+  } else {
+    src_md = memory::desc({M, K}, dt::f32, {K, 1});
+  }
+  memory src(src_md, eng, src_data);
+  memory dst({{M, N}, dt::f32, {dim(y_stride), 1}}, eng, y);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+  if (im.bias) args.emplace(DNNL_ARG_BIAS, memory(im.bias_md, eng, const_cast<float*>(im.bias)));
+  im.primitive.execute(strm, args);
+  strm.wait();
 }
 
 }  // namespace verdict::kernels

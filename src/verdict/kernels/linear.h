@@ -3,10 +3,25 @@
 
 #include <cstddef>
 #include <memory>
+#include <string_view>
+
+#include "verdict/common/error.h"
 
 namespace verdict::kernels {
 
 enum class PostOp { kNone, kGeluErf, kGeluTanh, kRelu, kTanh };
+
+// How a layer's matrix product is computed. Activations in and out are always f32.
+//  kF32:  exact (the pipeline's answers); weights used in place, never copied.
+//  kBF16: weights converted to bf16 once, activations rounded to bf16 per call; needs a CPU with
+//         bf16 instructions (AVX512-BF16, AMX).
+//  kInt8: weights quantised once per output channel (symmetric s8), activations per token
+//         (asymmetric u8) at each call; s32 accumulation, dequantised with bias and post-op.
+enum class Precision { kF32, kBF16, kInt8 };
+std::string_view precision_name(Precision p);
+Result<Precision> parse_precision(std::string_view name);  // "fp32" | "bf16" | "int8"
+// OK when this CPU (after any ISA cap) runs `p` with real instructions, else why not.
+Status precision_supported(Precision p);
 
 // Weights stay in PyTorch layout [out_features, in_features] and are not copied: the caller
 // keeps them alive. Thread-compatible: forward() may not run concurrently on one instance.
@@ -14,8 +29,11 @@ class Linear {
  public:
   // accumulate: y += x · Wᵀ + b (the residual connection) instead of y = …; post_op applies
   // before accumulation.
+  // For kBF16/kInt8 the weights are converted (and packed in the layout the CPU's kernels
+  // prefer) here, and `weight` need not outlive the constructor. Check precision_supported()
+  // first: an unsupported precision throws.
   Linear(const float* weight, const float* bias, size_t out_features, size_t in_features,
-         PostOp post_op = PostOp::kNone, bool accumulate = false);
+         PostOp post_op = PostOp::kNone, bool accumulate = false, Precision precision = Precision::kF32);
   ~Linear();
   Linear(Linear&&) noexcept;
   Linear& operator=(Linear&&) noexcept;
@@ -26,11 +44,15 @@ class Linear {
 
   size_t out_features() const { return out_; }
   size_t in_features() const { return in_; }
+  Precision precision() const { return precision_; }
+  // Bytes of converted weights this layer owns (0 for kF32, which uses the caller's).
+  size_t owned_weight_bytes() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   size_t out_ = 0, in_ = 0;
+  Precision precision_ = Precision::kF32;
 };
 
 }  // namespace verdict::kernels

@@ -17,8 +17,26 @@ kernels::PostOp ffn_post_op(Activation act) {
 }
 
 kernels::Linear make_linear(const LinearWeights& w, size_t out, size_t in,
-                            kernels::PostOp op = kernels::PostOp::kNone, bool accumulate = false) {
-  return kernels::Linear(w.weight, w.bias, out, in, op, accumulate);
+                            kernels::PostOp op = kernels::PostOp::kNone, bool accumulate = false,
+                            kernels::Precision precision = kernels::Precision::kF32) {
+  return kernels::Linear(w.weight, w.bias, out, in, op, accumulate, precision);
+}
+
+// One linear layer from several stacked along the output dimension (e.g. q, k, v). Parts
+// without a bias get zeros when another part has one.
+kernels::Linear make_fused(std::initializer_list<const LinearWeights*> parts, size_t out_each, size_t in,
+                           kernels::Precision precision) {
+  std::vector<float> weight, bias;
+  weight.reserve(parts.size() * out_each * in);
+  bool any_bias = false;
+  for (const auto* p : parts) any_bias = any_bias || p->bias;
+  for (const auto* p : parts) {
+    weight.insert(weight.end(), p->weight, p->weight + out_each * in);
+    if (p->bias) bias.insert(bias.end(), p->bias, p->bias + out_each);
+    else bias.insert(bias.end(), out_each, 0.f);
+  }
+  return kernels::Linear(weight.data(), any_bias ? bias.data() : nullptr, parts.size() * out_each, in,
+                         kernels::PostOp::kNone, false, precision);
 }
 
 template <class T>
@@ -29,7 +47,13 @@ T* grow(std::vector<T>& v, size_t n) {
 
 }  // namespace
 
-Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::load(const std::filesystem::path& dir) {
+Result<kernels::Precision> parse_dtype(std::string_view name) {
+  if (name == "auto") return kernels::Precision::kInt8;
+  return kernels::parse_precision(name);
+}
+
+Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::load(const std::filesystem::path& dir,
+                                                                    const ModelOptions& options) {
   auto config = load_config(dir);
   if (!config.ok()) return config.error();
   // model.safetensors first (mapped, instant), as transformers prefers it; else the torch file.
@@ -44,33 +68,63 @@ Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::load(const std::
   }
   auto store = WeightStore::load(path, *config);
   if (!store.ok()) return store.error();
-  return create(std::move(*config), std::move(*store));
+  return create(std::move(*config), std::move(*store), options);
 }
 
 Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::create(
-    ModelConfig config, std::unique_ptr<WeightStore> weights) {
-  return std::unique_ptr<SequenceClassifier>(new SequenceClassifier(std::move(config), std::move(weights)));
+    ModelConfig config, std::unique_ptr<WeightStore> weights, const ModelOptions& options) {
+  if (auto st = kernels::precision_supported(options.precision); !st.ok()) return st.error();
+  return std::unique_ptr<SequenceClassifier>(
+      new SequenceClassifier(std::move(config), std::move(weights), options));
 }
 
-SequenceClassifier::SequenceClassifier(ModelConfig config, std::unique_ptr<WeightStore> store)
+SequenceClassifier::SequenceClassifier(ModelConfig config, std::unique_ptr<WeightStore> store,
+                                       const ModelOptions& options)
     : config_(std::move(config)),
       store_(std::move(store)),
+      options_(options),
       attention_(config_.num_heads, config_.head_dim()),
       pre_head_(make_linear(store_->weights().pre_head, config_.hidden_size, config_.hidden_size,
                             config_.architecture == Architecture::kDistilBert ? kernels::PostOp::kRelu
                                                                               : kernels::PostOp::kTanh)),
       classifier_(make_linear(store_->weights().classifier, config_.num_labels(), config_.hidden_size)) {
   const size_t D = config_.hidden_size, F = config_.intermediate_size;
-  for (const auto& w : store_->weights().layers) {
-    layers_.push_back(Layer{
-        make_linear(w.query, D, D),
-        make_linear(w.key, D, D),
-        make_linear(w.value, D, D),
-        make_linear(w.attention_output, D, D, kernels::PostOp::kNone, /*accumulate=*/true),
-        make_linear(w.ffn_in, F, D, ffn_post_op(config_.activation)),
-        make_linear(w.ffn_out, D, F, kernels::PostOp::kNone, /*accumulate=*/true),
-    });
+  const auto precision = options.precision;
+  const auto& all = store_->weights().layers;
+  for (size_t l = 0; l < all.size(); ++l) {
+    const auto& w = all[l];
+    Layer layer{{}, {}, {}, {}, {},
+                make_linear(w.attention_output, D, D, kernels::PostOp::kNone, /*accumulate=*/true, precision),
+                make_linear(w.ffn_in, F, D, ffn_post_op(config_.activation), false, precision),
+                make_linear(w.ffn_out, D, F, kernels::PostOp::kNone, /*accumulate=*/true, precision)};
+    if (precision == kernels::Precision::kF32) {
+      layer.query.emplace(make_linear(w.query, D, D));
+      layer.key.emplace(make_linear(w.key, D, D));
+      layer.value.emplace(make_linear(w.value, D, D));
+    } else if (l + 1 < all.size()) {
+      layer.qkv.emplace(make_fused({&w.query, &w.key, &w.value}, D, D, precision));
+    } else {
+      layer.query.emplace(make_linear(w.query, D, D, kernels::PostOp::kNone, false, precision));
+      layer.kv.emplace(make_fused({&w.key, &w.value}, D, D, precision));
+    }
+    layers_.push_back(std::move(layer));
   }
+}
+
+void SequenceClassifier::project(const Layer& layer, const float* x, size_t rows, float* out,
+                                 bool keys_and_values_only) const {
+  const size_t D = config_.hidden_size;
+  if (!keys_and_values_only && layer.qkv) {
+    layer.qkv->forward(x, rows, out, 3 * D);
+    return;
+  }
+  if (layer.kv) {
+    layer.kv->forward(x, rows, out + D, 3 * D);
+  } else {
+    layer.key->forward(x, rows, out + D, 3 * D);
+    layer.value->forward(x, rows, out + 2 * D, 3 * D);
+  }
+  if (!keys_and_values_only) layer.query->forward(x, rows, out, 3 * D);
 }
 
 Status SequenceClassifier::validate(const Batch& batch) const {
@@ -162,9 +216,7 @@ Result<std::vector<float>> SequenceClassifier::forward(const Batch& batch) {
   for (size_t l = 0; l + 1 < layers_.size(); ++l) {
     const Layer& layer = layers_[l];
     const auto& w = weights.layers[l];
-    layer.query.forward(h, T, qkv, 3 * D);
-    layer.key.forward(h, T, qkv + D, 3 * D);
-    layer.value.forward(h, T, qkv + 2 * D, 3 * D);
+    project(layer, h, T, qkv, /*keys_and_values_only=*/false);
     for (size_t b = 0; b < B; ++b) {
       const size_t start = batch.cu_seq_lengths[b];
       attention_.forward(qkv + start * 3 * D, batch.seq_len(b), ctx + start * D, scores);
@@ -186,11 +238,10 @@ Result<std::vector<float>> SequenceClassifier::forward(const Batch& batch) {
   {
     const Layer& layer = layers_.back();
     const auto& w = weights.layers.back();
-    layer.key.forward(h, T, qkv + D, 3 * D);
-    layer.value.forward(h, T, qkv + 2 * D, 3 * D);
+    project(layer, h, T, qkv, /*keys_and_values_only=*/true);
     float* q = grow(cls_query_, B * D);
     float* cls_ctx = grow(cls_context_, B * D);
-    layer.query.forward(cls, B, q);
+    layer.query->forward(cls, B, q);
     for (size_t b = 0; b < B; ++b) {
       const size_t start = batch.cu_seq_lengths[b];
       attention_.attend_one(q + b * D, qkv + start * 3 * D + D, 3 * D, batch.seq_len(b), cls_ctx + b * D, scores);

@@ -6,11 +6,12 @@
 
 namespace verdict::runtime {
 
-Result<std::unique_ptr<Pipeline>> Pipeline::load(const std::string& model_name) {
+Result<std::unique_ptr<Pipeline>> Pipeline::load(const std::string& model_name,
+                                                 const model::ModelOptions& options) {
   auto resolved = hub::resolve_model(model_name);
   if (!resolved.ok()) return resolved.error();
   const std::filesystem::path dir = *resolved;
-  auto model = model::SequenceClassifier::load(dir);
+  auto model = model::SequenceClassifier::load(dir, options);
   if (!model.ok()) return model.error();
   auto tok = tokenizer::load_tokenizer(dir);
   if (!tok.ok()) return tok.error();

@@ -31,10 +31,12 @@ struct ClassifyOptions {
 class Pipeline {
  public:
   // `model`: a model folder, or a Hub id found in the Hugging Face cache.
-  static Result<std::unique_ptr<Pipeline>> load(const std::string& model);
+  static Result<std::unique_ptr<Pipeline>> load(const std::string& model,
+                                                const model::ModelOptions& options = {});
 
   const model::ModelConfig& config() const { return model_->config(); }
   const tokenizer::Tokenizer& tokenizer() const { return *tokenizer_; }
+  kernels::Precision precision() const { return model_->precision(); }
   model::SequenceClassifier& model() { return *model_; }
   // Longest input the model takes, special tokens included.
   size_t max_input_length() const;

@@ -21,6 +21,16 @@ struct Service::Route {
 
 namespace {
 
+// TEI's names for the compute dtype ("float32", "bfloat16"); int8 has no TEI name.
+std::string dtype_name(kernels::Precision p) {
+  switch (p) {
+    case kernels::Precision::kF32: return "float32";
+    case kernels::Precision::kBF16: return "bfloat16";
+    case kernels::Precision::kInt8: return "int8";
+  }
+  return "float32";
+}
+
 std::string new_request_id() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   char buf[17];
@@ -147,7 +157,7 @@ Service::Service(ServerConfig config, std::unique_ptr<runtime::Pipeline> pipelin
     routes_.push_back({"POST", "/discord/interactions", "discord", &Service::post_discord, true});
   }
   const auto& c = pipeline_->config();
-  metrics_.set_model_info(config_.model_id, std::string(model::architecture_name(c.architecture)), "float32",
+  metrics_.set_model_info(config_.model_id, std::string(model::architecture_name(c.architecture)), dtype_name(pipeline_->precision()),
                           kVersion);
 }
 
@@ -263,7 +273,7 @@ void Service::get_info(const HttpRequest&, const std::shared_ptr<Reply>& reply) 
   reply->send(json_response({
       {"model_id", config_.model_id},
       {"model_sha", nullptr},
-      {"model_dtype", "float32"},
+      {"model_dtype", dtype_name(pipeline_->precision())},
       {"model_type", {{"classifier", {{"id2label", id2label}, {"label2id", label2id}}}}},
       {"max_concurrent_requests", config_.batcher.max_concurrent_requests},
       {"max_input_length", pipeline_->max_input_length()},

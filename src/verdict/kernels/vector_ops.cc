@@ -1,0 +1,272 @@
+// Highway compiles this file once per SIMD target (foreach_target.h re-includes it) and
+// HWY_DYNAMIC_DISPATCH picks the best one for the running CPU.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "verdict/kernels/vector_ops.cc"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+#include <hwy/contrib/math/math-inl.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "verdict/kernels/layer_norm.h"
+#include "verdict/kernels/softmax.h"
+#include "verdict/kernels/vector_ops.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace verdict {
+namespace kernels {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using DF = hn::ScalableTag<float>;
+using DI = hn::RebindToSigned<DF>;
+
+float ScalarGeluErf(float x) { return 0.5f * x * (1.f + std::erf(x * 0.70710678118654752f)); }
+float ScalarGeluTanh(float x) {
+  return 0.5f * x * (1.f + std::tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
+float ScalarPost(PostOp op, float x) {
+  switch (op) {
+    case PostOp::kNone: return x;
+    case PostOp::kGeluErf: return ScalarGeluErf(x);
+    case PostOp::kGeluTanh: return ScalarGeluTanh(x);
+    case PostOp::kRelu: return x > 0.f ? x : 0.f;
+    case PostOp::kTanh: return std::tanh(x);
+  }
+  return x;
+}
+
+// erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), from exp: no erf in Highway 1.0.
+template <class V>
+V GeluErf(DF df, V x) {
+  const V half = hn::Set(df, 0.5f), one = hn::Set(df, 1.f);
+  const V z = hn::Mul(x, hn::Set(df, 0.70710678118654752f));
+  const V a = hn::Abs(z);
+  const V t = hn::Div(one, hn::MulAdd(hn::Set(df, 0.3275911f), a, one));
+  V poly = hn::Set(df, 1.061405429f);
+  poly = hn::MulAdd(poly, t, hn::Set(df, -1.453152027f));
+  poly = hn::MulAdd(poly, t, hn::Set(df, 1.421413741f));
+  poly = hn::MulAdd(poly, t, hn::Set(df, -0.284496736f));
+  poly = hn::MulAdd(poly, t, hn::Set(df, 0.254829592f));
+  poly = hn::Mul(poly, t);
+  const V e = hn::Exp(df, hn::Neg(hn::Mul(a, a)));
+  const V erf_abs = hn::NegMulAdd(poly, e, one);  // 1 - poly * e
+  const V erf = hn::CopySign(erf_abs, z);
+  return hn::Mul(hn::Mul(half, x), hn::Add(one, erf));
+}
+
+template <class V>
+V GeluTanh(DF df, V x) {
+  const V inner = hn::Mul(hn::Set(df, 0.7978845608028654f),
+                          hn::MulAdd(hn::Mul(hn::Set(df, 0.044715f), hn::Mul(x, x)), x, x));
+  return hn::Mul(hn::Mul(hn::Set(df, 0.5f), x), hn::Add(hn::Set(df, 1.f), hn::Tanh(df, inner)));
+}
+
+template <class V>
+V Post(DF df, PostOp op, V x) {
+  switch (op) {
+    case PostOp::kNone: return x;
+    case PostOp::kGeluErf: return GeluErf(df, x);
+    case PostOp::kGeluTanh: return GeluTanh(df, x);
+    case PostOp::kRelu: return hn::Max(x, hn::Zero(df));
+    case PostOp::kTanh: return hn::Tanh(df, x);
+  }
+  return x;
+}
+
+void QuantizeRowsU8(const float* x, size_t rows, size_t cols, int qmax, uint8_t* q, float* scale,
+                    int32_t* zero) {
+  const DF df;
+  const DI di;
+  const hn::Rebind<uint8_t, DI> du8;
+  const size_t N = hn::Lanes(df);
+  for (size_t r = 0; r < rows; ++r) {
+    const float* in = x + r * cols;
+    uint8_t* out = q + r * cols;
+    auto vmin = hn::Zero(df), vmax = hn::Zero(df);
+    size_t i = 0;
+    for (; i + N <= cols; i += N) {
+      const auto v = hn::LoadU(df, in + i);
+      vmin = hn::Min(vmin, v);
+      vmax = hn::Max(vmax, v);
+    }
+    float lo = hn::GetLane(hn::MinOfLanes(df, vmin)), hi = hn::GetLane(hn::MaxOfLanes(df, vmax));
+    for (size_t j = i; j < cols; ++j) lo = std::min(lo, in[j]), hi = std::max(hi, in[j]);
+    if (!(hi > lo)) {  // an all-zero row
+      scale[r] = 1.f;
+      zero[r] = 0;
+      std::fill(out, out + cols, uint8_t{0});
+      continue;
+    }
+    const float s = (hi - lo) / static_cast<float>(qmax);
+    const int32_t zp = std::clamp(static_cast<int32_t>(std::lrint(-lo / s)), 0, qmax);
+    scale[r] = s;
+    zero[r] = zp;
+    const float inv = 1.f / s;
+    const auto vinv = hn::Set(df, inv);
+    const auto vzp = hn::Set(di, zp), vlo = hn::Zero(di), vhi = hn::Set(di, qmax);
+    for (i = 0; i + N <= cols; i += N) {
+      auto qi = hn::Add(hn::NearestInt(hn::Mul(hn::LoadU(df, in + i), vinv)), vzp);
+      qi = hn::Min(hn::Max(qi, vlo), vhi);
+      hn::StoreU(hn::DemoteTo(du8, qi), du8, out + i);
+    }
+    for (; i < cols; ++i) {
+      out[i] = static_cast<uint8_t>(std::clamp(static_cast<int32_t>(std::lrint(in[i] * inv)) + zp, 0, qmax));
+    }
+  }
+}
+
+void DequantizeRows(const int32_t* acc, size_t rows, size_t cols, const Dequantize& how, float* y,
+                    size_t y_stride) {
+  const DF df;
+  const DI di;
+  const size_t N = hn::Lanes(df);
+  for (size_t r = 0; r < rows; ++r) {
+    const int32_t* a = acc + r * cols;
+    float* out = y + r * y_stride;
+    const float rs = how.row_scale[r];
+    const int32_t rz = how.row_zero[r];
+    const auto vrs = hn::Set(df, rs);
+    const auto vrz = hn::Set(di, rz);
+    size_t c = 0;
+    for (; c + N <= cols; c += N) {
+      const auto centred = hn::Sub(hn::LoadU(di, a + c), hn::Mul(vrz, hn::LoadU(di, how.col_sum + c)));
+      auto v = hn::Mul(hn::ConvertTo(df, centred), hn::Mul(vrs, hn::LoadU(df, how.col_scale + c)));
+      if (how.bias) v = hn::Add(v, hn::LoadU(df, how.bias + c));
+      v = Post(df, how.post_op, v);
+      if (how.accumulate) v = hn::Add(v, hn::LoadU(df, out + c));
+      hn::StoreU(v, df, out + c);
+    }
+    for (; c < cols; ++c) {
+      float v = rs * how.col_scale[c] * static_cast<float>(a[c] - rz * how.col_sum[c]);
+      if (how.bias) v += how.bias[c];
+      v = ScalarPost(how.post_op, v);
+      out[c] = how.accumulate ? out[c] + v : v;
+    }
+  }
+}
+
+void LayerNormRows(const float* x, const float* gamma, const float* beta, float* y, size_t rows,
+                   size_t cols, float eps) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  for (size_t r = 0; r < rows; ++r) {
+    const float* in = x + r * cols;
+    float* out = y + r * cols;
+    // Two passes (mean, then squared deviations): one-pass variance loses digits.
+    auto vsum = hn::Zero(df);
+    size_t i = 0;
+    for (; i + N <= cols; i += N) vsum = hn::Add(vsum, hn::LoadU(df, in + i));
+    float sum = hn::GetLane(hn::SumOfLanes(df, vsum));
+    for (size_t j = i; j < cols; ++j) sum += in[j];
+    const float mean = sum / static_cast<float>(cols);
+    const auto vmean = hn::Set(df, mean);
+    auto vsq = hn::Zero(df);
+    for (i = 0; i + N <= cols; i += N) {
+      const auto d = hn::Sub(hn::LoadU(df, in + i), vmean);
+      vsq = hn::MulAdd(d, d, vsq);
+    }
+    float sq = hn::GetLane(hn::SumOfLanes(df, vsq));
+    for (size_t j = i; j < cols; ++j) sq += (in[j] - mean) * (in[j] - mean);
+    const float inv = 1.f / std::sqrt(sq / static_cast<float>(cols) + eps);
+    const auto vinv = hn::Set(df, inv);
+    for (i = 0; i + N <= cols; i += N) {
+      const auto n = hn::Mul(hn::Sub(hn::LoadU(df, in + i), vmean), vinv);
+      hn::StoreU(hn::MulAdd(n, hn::LoadU(df, gamma + i), hn::LoadU(df, beta + i)), df, out + i);
+    }
+    for (; i < cols; ++i) out[i] = (in[i] - mean) * inv * gamma[i] + beta[i];
+  }
+}
+
+void SoftmaxRows(float* x, size_t rows, size_t cols) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = x + r * cols;
+    auto vmax = hn::Set(df, row[0]);
+    size_t i = 0;
+    for (; i + N <= cols; i += N) vmax = hn::Max(vmax, hn::LoadU(df, row + i));
+    float max = hn::GetLane(hn::MaxOfLanes(df, vmax));
+    for (size_t j = i; j < cols; ++j) max = std::max(max, row[j]);
+    const auto vm = hn::Set(df, max);
+    auto vsum = hn::Zero(df);
+    for (i = 0; i + N <= cols; i += N) {
+      const auto e = hn::Exp(df, hn::Sub(hn::LoadU(df, row + i), vm));
+      vsum = hn::Add(vsum, e);
+      hn::StoreU(e, df, row + i);
+    }
+    float sum = hn::GetLane(hn::SumOfLanes(df, vsum));
+    for (; i < cols; ++i) {
+      row[i] = std::exp(row[i] - max);
+      sum += row[i];
+    }
+    const auto vinv = hn::Set(df, 1.f / sum);
+    for (i = 0; i + N <= cols; i += N) hn::StoreU(hn::Mul(hn::LoadU(df, row + i), vinv), df, row + i);
+    for (; i < cols; ++i) row[i] /= sum;
+  }
+}
+
+const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
+
+}  // namespace HWY_NAMESPACE
+}  // namespace kernels
+}  // namespace verdict
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace verdict::kernels {
+
+HWY_EXPORT(QuantizeRowsU8);
+HWY_EXPORT(DequantizeRows);
+HWY_EXPORT(LayerNormRows);
+HWY_EXPORT(SoftmaxRows);
+HWY_EXPORT(TargetName);
+
+void quantize_rows_u8(const float* x, size_t rows, size_t cols, int qmax, uint8_t* q, float* scale,
+                      int32_t* zero) {
+  HWY_DYNAMIC_DISPATCH(QuantizeRowsU8)(x, rows, cols, qmax, q, scale, zero);
+}
+
+void dequantize_rows(const int32_t* acc, size_t rows, size_t cols, const Dequantize& how, float* y,
+                     size_t y_stride) {
+  HWY_DYNAMIC_DISPATCH(DequantizeRows)(acc, rows, cols, how, y, y_stride);
+}
+
+void layer_norm(const float* x, const float* gamma, const float* beta, float* y, size_t rows,
+                size_t cols, float eps) {
+  HWY_DYNAMIC_DISPATCH(LayerNormRows)(x, gamma, beta, y, rows, cols, eps);
+}
+
+void softmax_rows(float* x, size_t rows, size_t cols) {
+  HWY_DYNAMIC_DISPATCH(SoftmaxRows)(x, rows, cols);
+}
+
+std::vector<std::string> simd_targets() {
+  std::vector<std::string> names;
+  for (int64_t t : hwy::SupportedAndGeneratedTargets()) names.emplace_back(hwy::TargetName(t));
+  return names;
+}
+
+bool limit_simd_target(const std::string& name) {
+  if (name.empty()) {
+    hwy::SetSupportedTargetsForTest(0);
+    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    return true;
+  }
+  hwy::SetSupportedTargetsForTest(0);
+  // Targets are bits, better ones lower; keep `name` and everything worse than it.
+  for (int64_t t : hwy::SupportedAndGeneratedTargets()) {
+    if (name == hwy::TargetName(t)) {
+      hwy::SetSupportedTargetsForTest(hwy::SupportedTargets() & ~(t - 1));
+      hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string active_simd_target() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
+
+}  // namespace verdict::kernels
+#endif  // HWY_ONCE
