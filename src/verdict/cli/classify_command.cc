@@ -2,13 +2,14 @@
 #include <nlohmann/json.hpp>
 
 #include "verdict/cli/commands.h"
+#include "verdict/cli/model_option.h"
 #include "verdict/cli/inputs.h"
 
 namespace verdict::cli {
 namespace {
 
 struct ClassifyArgs {
-  std::string model;
+  ModelChoice model;
   bool all_scores = false;
   std::string function = "default";
   bool jsonl = false;
@@ -21,7 +22,7 @@ struct ClassifyArgs {
 constexpr size_t kChunk = 256;
 
 int run_classify(const ClassifyArgs& a) {
-  auto pipeline = runtime::Pipeline::load(a.model);
+  auto pipeline = load_pipeline(a.model);
   if (!pipeline.ok()) return fail(pipeline.error().message);
   runtime::ClassifyOptions options;
   options.truncate = !a.no_truncate;
@@ -69,7 +70,7 @@ void add_classify_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<ClassifyArgs>();
   auto* cmd = app.add_subcommand("classify", "Classify texts (arguments, else one per stdin line); "
                                              "prints one JSON line per input");
-  cmd->add_option("--model", args->model, "Model folder")->required()->envname("MODEL");
+  add_model_options(cmd, args->model);
   cmd->add_flag("--all-scores", args->all_scores, "Print every label's score, sorted descending");
   cmd->add_option("--function-to-apply", args->function, "softmax, sigmoid or none (default: the pipeline's rule)")
       ->check(CLI::IsMember({"default", "softmax", "sigmoid", "none"}, CLI::ignore_case));

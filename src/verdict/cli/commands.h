@@ -18,6 +18,7 @@ void add_info_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
 void add_dev_command(CLI::App& app, Action& action);
 void add_discord_command(CLI::App& app, Action& action);
+void add_pull_command(CLI::App& app, Action& action);
 
 // Prints "verdict: <message>" on stderr and returns the exit code for errors (1).
 int fail(const std::string& message);

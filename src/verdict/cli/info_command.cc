@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "verdict/cli/commands.h"
+#include "verdict/cli/model_option.h"
 #include "verdict/kernels/cpu.h"
 #include "verdict/runtime/pipeline.h"
 #include "verdict/version.h"
@@ -10,16 +11,16 @@ namespace verdict::cli {
 namespace {
 
 struct InfoArgs {
-  std::string model;
+  ModelChoice model;
   bool json = false;
 };
 
 int run_info(const InfoArgs& a) {
-  auto pipeline = runtime::Pipeline::load(a.model);
+  auto pipeline = load_pipeline(a.model);
   if (!pipeline.ok()) return fail(pipeline.error().message);
   const auto& c = (*pipeline)->config();
   nlohmann::ordered_json j = {
-      {"model", a.model},
+      {"model", a.model.model},
       {"architecture", model::architecture_name(c.architecture)},
       {"model_type", c.model_type},
       {"hidden_size", c.hidden_size},
@@ -55,7 +56,7 @@ int run_info(const InfoArgs& a) {
 void add_info_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<InfoArgs>();
   auto* cmd = app.add_subcommand("info", "Describe a model folder: architecture, sizes, labels, parameters");
-  cmd->add_option("--model", args->model, "Model folder")->required()->envname("MODEL");
+  add_model_options(cmd, args->model);
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([&action, args] { action = [args] { return run_info(*args); }; });
 }

@@ -76,10 +76,19 @@ Error hub_http_error(const HubSettings& hub, long status, const std::string& x_e
 Result<RepoInfo> fetch_repo_info(const HubSettings& hub, const std::string& model_id, const std::string& revision) {
   net::HttpCall call;
   call.url = hub.endpoint + "/api/models/" + model_id + "/revision/" + url_encode(revision);
-  call.headers = auth_headers(hub, call.url);
   call.timeout = std::chrono::milliseconds(30'000);
-  auto reply = net::perform(call);
-  if (!reply.ok()) return hub_unreachable(hub, model_id, reply.error().message);
+  Result<net::HttpReply> reply = make_error(ErrorCode::kInternal, "no request");
+  for (int hop = 0;; ++hop) {
+    call.headers = auth_headers(hub, call.url);
+    reply = net::perform(call);
+    if (!reply.ok()) return hub_unreachable(hub, model_id, reply.error().message);
+    // A moved repository (e.g. an id that gained an org) redirects on the Hub itself.
+    if (reply->status < 300 || reply->status >= 400 || reply->redirect_url.empty() ||
+        !net::same_origin(reply->redirect_url, hub.endpoint) || hop >= kMaxRelativeRedirects) {
+      break;
+    }
+    call.url = reply->redirect_url;
+  }
   if (reply->status != 200) {
     return hub_http_error(hub, reply->status, reply->header("x-error-code"), model_id, revision);
   }

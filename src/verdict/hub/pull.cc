@@ -96,11 +96,11 @@ Status verify(const fs::path& incomplete, const FileMetadata& m, const std::stri
                                                       " but the Hub announced " + lower(m.etag) +
                                                       "; the bad file was deleted, run the pull again");
     }
-  } else if (m.size > 0 && size_or_zero(incomplete) != m.size) {
+  } else if (const uint64_t got = size_or_zero(incomplete); m.size > 0 && got != m.size) {
     std::error_code ec;
     fs::remove(incomplete, ec);
-    return make_error(ErrorCode::kCorruptModel, "the download of " + where + " has " +
-                                                    std::to_string(size_or_zero(incomplete)) + " bytes but the Hub announced " +
+    return make_error(ErrorCode::kCorruptModel, "the download of " + where + " has " + std::to_string(got) +
+                                                    " bytes but the Hub announced " +
                                                     std::to_string(m.size) + "; the bad file was deleted, run the pull again");
   }
   return {};
