@@ -62,7 +62,11 @@ class HubPullTest : public ::testing::Test {
   void expect_golden_classification(const std::string& model, const std::vector<std::string>& extra = {}) {
     const auto rows = testing::read_jsonl(golden() / "expected.jsonl");
     std::string input;
-    for (const auto& row : rows) input += nlohmann::json({{"text", row["text"]}}).dump() + "\n";
+    for (const auto& row : rows) {
+      nlohmann::json in = {{"text", row["text"]}};
+      if (row.contains("text_pair")) in["text_pair"] = row["text_pair"];
+      input += in.dump() + "\n";
+    }
     std::vector<std::string> argv = {verdict_binary(), "classify", "--model", model, "--jsonl"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     const auto r = run_process(argv, input);
@@ -242,7 +246,7 @@ TEST_F(HubPullTest, ServePullsAMissingModelUnlessForbidden) {
     EXPECT_TRUE(contains(r.err, "not found in the Hub cache") && contains(r.err, "verdict pull")) << r.err;
     EXPECT_TRUE(hub.hub_requests().empty());
   }
-  testing::ServerProcess server({"--model", kId, "--log-format", "text"});
+  testing::ServerProcess server({"--model", kId});
   ASSERT_TRUE(server.running()) << server.logs();
   const auto res = testing::http_request(server.port(), "POST", "/", R"({"inputs": "that was great"})",
                                          {{"Content-Type", "application/json"}});
