@@ -11,6 +11,11 @@
 
 namespace verdict::testing {
 
+FakeHttpServer::FakeHttpServer(Handler handler) : FakeHttpServer(std::vector<std::pair<int, std::string>>{{204, ""}}) {
+  std::lock_guard lock(mu_);
+  handler_ = std::move(handler);
+}
+
 FakeHttpServer::FakeHttpServer(std::vector<std::pair<int, std::string>> replies) : replies_(std::move(replies)) {
   fd_ = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -90,6 +95,26 @@ void FakeHttpServer::serve() {
     {
       std::lock_guard lock(mu_);
       received_.push_back(r);
+    }
+    Handler handler;
+    {
+      std::lock_guard lock(mu_);
+      handler = handler_;
+    }
+    if (handler) {
+      const Reply reply = handler(r);
+      std::string response = "HTTP/1.1 " + std::to_string(reply.status) + " X\r\n";
+      bool has_type = false;
+      for (const auto& h : reply.headers) {
+        response += h + "\r\n";
+        if (h.rfind("Content-Type:", 0) == 0) has_type = true;
+      }
+      if (!has_type) response += "Content-Type: application/json\r\n";
+      response += "Content-Length: " + std::to_string(reply.body.size()) + "\r\nConnection: close\r\n\r\n";
+      if (r.method != "HEAD") response += reply.body.substr(0, reply.drop_after);
+      send(c, response.data(), response.size(), MSG_NOSIGNAL);
+      close(c);
+      continue;
     }
     const auto& [status, body] = replies_[std::min(count++, replies_.size() - 1)];
     const std::string response = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n"

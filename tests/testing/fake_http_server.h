@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -15,6 +16,17 @@ class FakeHttpServer {
  public:
   // Replies are used in order; the last one repeats.
   explicit FakeHttpServer(std::vector<std::pair<int, std::string>> replies = {{204, ""}});
+  struct Received;
+  // A computed answer (e.g. a fake Hugging Face Hub). HEAD answers get the headers of `body`
+  // without it; drop_after cuts the connection after that many body bytes (a dropped download).
+  struct Reply {
+    int status = 200;
+    std::vector<std::string> headers;  // "Name: value"; Content-Type defaults to application/json
+    std::string body;
+    size_t drop_after = std::string::npos;
+  };
+  using Handler = std::function<Reply(const Received&)>;
+  explicit FakeHttpServer(Handler handler);
   ~FakeHttpServer();
   int port() const { return port_; }
   std::string url(const std::string& path = "/hook") const;
@@ -30,6 +42,7 @@ class FakeHttpServer {
   int fd_ = -1;
   int port_ = 0;
   std::vector<std::pair<int, std::string>> replies_;
+  Handler handler_;
   std::mutex mu_;
   std::vector<Received> received_;
   std::atomic<bool> stop_{false};

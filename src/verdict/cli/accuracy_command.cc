@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "verdict/cli/commands.h"
-#include "verdict/cli/model_options.h"
+#include "verdict/cli/model_option.h"
 #include "verdict/kernels/cpu.h"
 #include "verdict/runtime/pipeline.h"
 

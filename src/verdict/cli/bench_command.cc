@@ -9,7 +9,7 @@
 #include <random>
 
 #include "verdict/cli/commands.h"
-#include "verdict/cli/model_options.h"
+#include "verdict/cli/model_option.h"
 #include "verdict/kernels/cpu.h"
 #include "verdict/runtime/pipeline.h"
 
@@ -17,8 +17,7 @@ namespace verdict::cli {
 namespace {
 
 struct BenchArgs {
-  std::string model;
-  std::string dtype = "fp32";
+  ModelChoice model;
   std::vector<size_t> lengths{8, 32, 128, 512};
   size_t runs = 200;
   size_t warmup = 20;
@@ -45,18 +44,16 @@ std::vector<int32_t> random_ids(std::mt19937& rng, size_t len, size_t vocab) {
 }
 
 int run_bench(const BenchArgs& a) {
-  auto model_opts = model_options(a.dtype);
-  if (!model_opts.ok()) return fail(model_opts.error().message);
-  auto pipeline = runtime::Pipeline::load(a.model, *model_opts);
+  auto pipeline = load_pipeline(a.model);
   if (!pipeline.ok()) return fail(pipeline.error().message);
   auto& model = (*pipeline)->model();
   const auto& c = model.config();
   std::mt19937 rng(42);
-  nlohmann::json report = {{"model", a.model},
+  nlohmann::json report = {{"model", a.model.model},
                            {"threads", kernels::num_threads()},
                            {"isa", kernels::effective_isa()},
                            {"dtype", kernels::precision_name(model.precision())}};
-  std::cout << "model " << a.model << "  threads " << kernels::num_threads() << "  isa "
+  std::cout << "model " << a.model.model << "  threads " << kernels::num_threads() << "  isa "
             << kernels::effective_isa() << "  dtype " << kernels::precision_name(model.precision()) << "\n";
   std::cout << std::fixed << std::setprecision(3);
   std::cout << "batch 1 latency (ms): tokens   median      p90      p99\n";
@@ -117,8 +114,7 @@ int run_bench(const BenchArgs& a) {
 void add_bench_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<BenchArgs>();
   auto* cmd = app.add_subcommand("bench", "Measure in-process latency and throughput of a model");
-  cmd->add_option("--model", args->model, "Model folder")->required()->envname("MODEL");
-  add_dtype_option(cmd, args->dtype);
+  add_model_options(cmd, args->model);
   cmd->add_option("--lengths", args->lengths, "Token counts for the batch-1 latency runs")->delimiter(',');
   cmd->add_option("--runs", args->runs, "Timed runs per length (after warm-up)")->check(CLI::Range(1, 1000000));
   cmd->add_option("--warmup", args->warmup, "Untimed runs per length");

@@ -3,15 +3,14 @@
 
 #include "verdict/cli/batch_files.h"
 #include "verdict/cli/commands.h"
-#include "verdict/cli/model_options.h"
+#include "verdict/cli/model_option.h"
 #include "verdict/cli/inputs.h"
 
 namespace verdict::cli {
 namespace {
 
 struct ClassifyArgs {
-  std::string model;
-  std::string dtype = "fp32";
+  ModelChoice model;
   bool all_scores = false;
   std::string function = "default";
   bool jsonl = false;
@@ -26,7 +25,7 @@ struct ClassifyArgs {
 constexpr size_t kChunk = 256;
 
 int run_classify(const ClassifyArgs& a) {
-  auto model_opts = model_options(a.dtype);
+  auto model_opts = model_options(a.model.dtype);
   if (!model_opts.ok()) return fail(model_opts.error().message);
   runtime::ClassifyOptions options;
   options.truncate = !a.no_truncate;
@@ -40,10 +39,12 @@ int run_classify(const ClassifyArgs& a) {
     if (!a.texts.empty() || a.jsonl || a.all_scores) {
       return fail("--input reads texts from a file; it does not combine with TEXT arguments, --jsonl or --all-scores");
     }
-    return run_classify_file(a.file, a.output, a.model, *model_opts, options);
+    auto folder = model_folder(a.model);
+    if (!folder.ok()) return fail(folder.error().message);
+    return run_classify_file(a.file, a.output, *folder, *model_opts, options);
   }
   if (!a.output.empty()) return fail("--output needs --input FILE");
-  auto pipeline = runtime::Pipeline::load(a.model, *model_opts);
+  auto pipeline = load_pipeline(a.model);
   if (!pipeline.ok()) return fail(pipeline.error().message);
   InputReader reader(a.texts, std::cin, a.jsonl);
   size_t done = 0;
@@ -83,8 +84,7 @@ void add_classify_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<ClassifyArgs>();
   auto* cmd = app.add_subcommand("classify", "Classify texts (arguments, else one per stdin line); "
                                              "prints one JSON line per input");
-  cmd->add_option("--model", args->model, "Model folder")->required()->envname("MODEL");
-  add_dtype_option(cmd, args->dtype);
+  add_model_options(cmd, args->model);
   cmd->add_flag("--all-scores", args->all_scores, "Print every label's score, sorted descending");
   cmd->add_option("--function-to-apply", args->function, "softmax, sigmoid or none (default: the pipeline's rule)")
       ->check(CLI::IsMember({"default", "softmax", "sigmoid", "none"}, CLI::ignore_case));

@@ -22,6 +22,7 @@ void add_dev_command(CLI::App& app, Action& action);
 void add_discord_command(CLI::App& app, Action& action);
 void add_convert_command(CLI::App& app, Action& action);
 void add_accuracy_command(CLI::App& dev, Action& action);  // `verdict dev accuracy`
+void add_pull_command(CLI::App& app, Action& action);
 
 // Prints "verdict: <message>" on stderr and returns the exit code for errors (1).
 int fail(const std::string& message);

@@ -2,7 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "verdict/cli/commands.h"
-#include "verdict/cli/model_options.h"
+#include "verdict/cli/model_option.h"
 #include "verdict/kernels/cpu.h"
 #include "verdict/runtime/pipeline.h"
 #include "verdict/version.h"
@@ -11,19 +11,16 @@ namespace verdict::cli {
 namespace {
 
 struct InfoArgs {
-  std::string model;
-  std::string dtype = "fp32";
+  ModelChoice model;
   bool json = false;
 };
 
 int run_info(const InfoArgs& a) {
-  auto model_opts = model_options(a.dtype);
-  if (!model_opts.ok()) return fail(model_opts.error().message);
-  auto pipeline = runtime::Pipeline::load(a.model, *model_opts);
+  auto pipeline = load_pipeline(a.model);
   if (!pipeline.ok()) return fail(pipeline.error().message);
   const auto& c = (*pipeline)->config();
   nlohmann::ordered_json j = {
-      {"model", a.model},
+      {"model", a.model.model},
       {"architecture", model::architecture_name(c.architecture)},
       {"model_type", c.model_type},
       {"hidden_size", c.hidden_size},
@@ -59,8 +56,7 @@ int run_info(const InfoArgs& a) {
 void add_info_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<InfoArgs>();
   auto* cmd = app.add_subcommand("info", "Describe a model folder: architecture, sizes, labels, parameters");
-  cmd->add_option("--model", args->model, "Model folder")->required()->envname("MODEL");
-  add_dtype_option(cmd, args->dtype);
+  add_model_options(cmd, args->model);
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([&action, args] { action = [args] { return run_info(*args); }; });
 }

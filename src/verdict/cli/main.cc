@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   cli::add_bench_command(app, action);
   cli::add_discord_command(app, action);
   cli::add_convert_command(app, action);
+  cli::add_pull_command(app, action);
   cli::add_dev_command(app, action);
   CLI11_PARSE(app, argc, argv);
 

@@ -5,7 +5,10 @@
 #include <pthread.h>
 
 #include "verdict/cli/commands.h"
-#include "verdict/cli/model_options.h"
+#include "verdict/cli/model_option.h"
+#include "verdict/hub/cache.h"
+#include "verdict/hub/pull.h"
+#include "verdict/hub/settings.h"
 #include "verdict/kernels/cpu.h"
 #include "verdict/server/service.h"
 #include "verdict/version.h"
@@ -14,8 +17,8 @@ namespace verdict::cli {
 namespace {
 
 struct ServeArgs {
+  ModelChoice choice;
   std::string model;
-  std::string dtype = "fp32";
   std::string host = "0.0.0.0";
   int port = -1;
   std::string served_model_name;
@@ -61,7 +64,24 @@ int port_from_env() {
   return 8080;
 }
 
+// A Hub id missing from the cache is pulled (unless --no-pull), saying so in the log: on a
+// platform without a terminal that is the only sign of a long first start.
+Result<std::string> serve_model_folder(const ModelChoice& m, server::Logger& logger) {
+  const auto hub = hub::settings_from_env();
+  auto cached = hub::resolve_or_pull(m.model, m.revision, hub::PullPolicy::kNever, hub);
+  if (cached.ok()) return cached->string();
+  if (m.no_pull || hub.offline || cached.error().code != ErrorCode::kNotFound || !hub::is_valid_model_id(m.model)) {
+    return cached.error();
+  }
+  logger.info("model " + m.model + " (revision " + m.revision + ") is not in the Hub cache " + hub.cache.string() +
+              ": downloading it from " + hub.endpoint);
+  auto folder = model_folder(m);
+  if (folder.ok()) logger.info("model " + m.model + " downloaded to " + *folder);
+  return folder;
+}
+
 int run_serve(ServeArgs a) {
+  a.model = a.choice.model;
   // Signals are taken by sigwait below, never by a thread in the middle of work.
   sigset_t signals;
   sigemptyset(&signals);
@@ -129,9 +149,11 @@ int run_serve(ServeArgs a) {
 
   server::Logger logger(config.log_format, config.gcp_project);
   const auto t0 = std::chrono::steady_clock::now();
-  auto model_opts = model_options(a.dtype);
+  auto model_opts = model_options(a.choice.dtype);
   if (!model_opts.ok()) return fail(model_opts.error().message);
-  auto pipeline = runtime::Pipeline::load(a.model, *model_opts);
+  auto folder = serve_model_folder(a.choice, logger);
+  if (!folder.ok()) return fail(folder.error().message);
+  auto pipeline = runtime::Pipeline::load(*folder, *model_opts);
   if (!pipeline.ok()) return fail(pipeline.error().message);
   if (config.batcher.max_batch_tokens < (*pipeline)->max_input_length()) {
     return fail("--max-batch-tokens " + std::to_string(config.batcher.max_batch_tokens) +
@@ -177,8 +199,7 @@ void add_serve_command(CLI::App& app, Action& action) {
   auto a = std::make_shared<ServeArgs>();
   auto* cmd = app.add_subcommand("serve", "Serve the model over HTTP (original route, Hugging Face Inference API, "
                                           "TEI, KServe v2)");
-  cmd->add_option("--model", a->model, "Model folder")->required()->envname("MODEL");
-  add_dtype_option(cmd, a->dtype);
+  add_model_options(cmd, a->choice);
   cmd->add_option("--host", a->host, "Address to listen on")->envname("VERDICT_HOST");
   cmd->add_option("--port", a->port, "Port (default: $VERDICT_PORT, else $PORT, else 8080; 0: any free port)")
       ->check(CLI::Range(0, 65535));

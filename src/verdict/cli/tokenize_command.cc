@@ -2,14 +2,14 @@
 #include <nlohmann/json.hpp>
 
 #include "verdict/cli/commands.h"
+#include "verdict/cli/model_option.h"
 #include "verdict/cli/inputs.h"
-#include "verdict/hub/cache.h"
 
 namespace verdict::cli {
 namespace {
 
 struct TokenizeArgs {
-  std::string model;
+  ModelChoice model;
   bool jsonl = false;
   bool no_special = false;
   bool no_truncate = false;
@@ -18,7 +18,7 @@ struct TokenizeArgs {
 
 int run_tokenize(const TokenizeArgs& a) {
   // Only the tokenizer files are needed: no weights are opened.
-  auto dir = hub::resolve_model(a.model);
+  auto dir = model_folder(a.model);
   if (!dir.ok()) return fail(dir.error().message);
   auto tok = tokenizer::load_tokenizer(*dir);
   if (!tok.ok()) return fail(tok.error().message);
@@ -54,7 +54,7 @@ void add_tokenize_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<TokenizeArgs>();
   auto* cmd = app.add_subcommand("tokenize", "Print token ids, tokens and byte offsets of texts "
                                              "(needs only the tokenizer files)");
-  cmd->add_option("--model", args->model, "Model folder")->required()->envname("MODEL");
+  add_model_options(cmd, args->model, /*with_dtype=*/false);
   cmd->add_flag("--jsonl", args->jsonl,
                 "Each stdin line is a JSON string or {\"text\": ..., \"text_pair\": ...}");
   cmd->add_flag("--no-special-tokens", args->no_special, "Do not add [CLS]/[SEP]");

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "verdict/common/file_util.h"
+#include "verdict/hub/cache_layout.h"
 
 namespace verdict::hub {
 namespace fs = std::filesystem;
@@ -38,12 +39,10 @@ Result<fs::path> find_cached_snapshot(const std::string& model_id, const std::st
   if (!is_valid_model_id(model_id)) {
     return make_error(ErrorCode::kInvalidArgument, "'" + model_id + "' is neither a folder nor a Hub model id");
   }
-  if (!is_valid_model_id(revision) || revision.find('/') != std::string::npos) {
+  if (!is_valid_revision(revision)) {
     return make_error(ErrorCode::kInvalidArgument, "revision '" + revision + "' is not valid");
   }
-  std::string folder = "models--" + model_id;
-  for (size_t p; (p = folder.find('/')) != std::string::npos;) folder.replace(p, 1, "--");
-  const fs::path repo = cache / folder;
+  const fs::path repo = cache / repo_folder_name(model_id);
   std::string commit = revision;
   if (auto ref = read_file(repo / "refs" / revision, 1024); ref.ok()) {
     commit = *ref;
@@ -51,7 +50,8 @@ Result<fs::path> find_cached_snapshot(const std::string& model_id, const std::st
   }
   const fs::path snapshot = repo / "snapshots" / commit;
   std::error_code ec;
-  if (!is_valid_model_id(commit) || !fs::is_directory(snapshot, ec) || !fs::exists(snapshot / "config.json", ec)) {
+  // `verdict pull` links config.json last, so a snapshot with it is complete.
+  if (!is_valid_revision(commit) || commit.find('/') != std::string::npos || !fs::is_directory(snapshot, ec) || !fs::exists(snapshot / "config.json", ec)) {
     return make_error(ErrorCode::kNotFound, "model '" + model_id + "' (revision " + revision +
                                                 ") is not a folder and was not found in the Hub cache " +
                                                 cache.string());
@@ -59,7 +59,7 @@ Result<fs::path> find_cached_snapshot(const std::string& model_id, const std::st
   return snapshot;
 }
 
-Result<fs::path> resolve_model(const std::string& model, const std::string& revision) {
+Result<fs::path> resolve_model(const std::string& model, const std::string& revision, const fs::path& cache) {
   std::error_code ec;
   if (fs::is_directory(model, ec)) return fs::path(model);
   // Something that looks like a path but is not there: say so rather than searching the cache.
@@ -67,7 +67,7 @@ Result<fs::path> resolve_model(const std::string& model, const std::string& revi
       model.find('/') != model.rfind('/')) {
     return make_error(ErrorCode::kNotFound, model + ": model folder not found");
   }
-  return find_cached_snapshot(model, revision);
+  return find_cached_snapshot(model, revision, cache);
 }
 
 }  // namespace verdict::hub

@@ -24,6 +24,7 @@ Result<std::filesystem::path> find_cached_snapshot(const std::string& model_id, 
                                                    const std::filesystem::path& cache = cache_dir());
 
 // --model: an existing folder as is; else a Hub id resolved from the cache.
-Result<std::filesystem::path> resolve_model(const std::string& model, const std::string& revision = "main");
+Result<std::filesystem::path> resolve_model(const std::string& model, const std::string& revision = "main",
+                                            const std::filesystem::path& cache = cache_dir());
 
 }  // namespace verdict::hub

@@ -46,7 +46,8 @@ Result<HttpReply> perform(const HttpCall& call) {
   curl_slist* headers = nullptr;
   for (const auto& h : call.headers) headers = curl_slist_append(headers, h.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, call.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, call.method.c_str());
+  if (call.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);  // no body is coming: do not wait for one
+  else curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, call.method.c_str());
   if (!call.body.empty() || call.method == "POST" || call.method == "PUT") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, call.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(call.body.size()));
@@ -62,10 +63,33 @@ Result<HttpReply> perform(const HttpCall& call) {
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply);
   const CURLcode rc = curl_easy_perform(curl);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
+  if (char* location = nullptr; curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
+    reply.redirect_url = location;
+  }
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   if (rc != CURLE_OK) return make_error(ErrorCode::kUnavailable, curl_easy_strerror(rc));
   return reply;
+}
+
+bool same_origin(const std::string& a, const std::string& b) {
+  auto origin = [](const std::string& url) -> std::string {
+    CURLU* u = curl_url();
+    std::string out;
+    if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+      char *scheme = nullptr, *host = nullptr, *port = nullptr;
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+      curl_url_get(u, CURLUPART_HOST, &host, 0);
+      curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+      if (scheme && host && port) out = std::string(scheme) + "://" + host + ":" + port;
+      for (char* p : {scheme, host, port}) curl_free(p);
+    }
+    curl_url_cleanup(u);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const std::string oa = origin(a);
+  return !oa.empty() && oa == origin(b);
 }
 
 }  // namespace verdict::net

@@ -16,6 +16,7 @@ struct HttpReply {
   std::string body;  // at most 1 MiB is kept
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string header(const std::string& lower_name) const;
+  std::string redirect_url;  // absolute Location of a 3xx (redirects are never followed here)
 };
 
 struct HttpCall {
@@ -25,6 +26,9 @@ struct HttpCall {
   std::string body;
   std::chrono::milliseconds timeout{10'000};
 };
+
+// True when both URLs have the same scheme, host and port: credentials may go from one to the other.
+bool same_origin(const std::string& a, const std::string& b);
 
 // kUnavailable when no HTTP answer came (DNS, refused, timeout): the message says which.
 Result<HttpReply> perform(const HttpCall& call);

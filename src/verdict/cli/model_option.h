@@ -1,0 +1,34 @@
+// --model for every command: a model folder, or a Hugging Face Hub id (with --revision) found in
+// the Hub cache or, unless forbidden (--no-pull / VERDICT_NO_PULL / HF_HUB_OFFLINE), pulled into it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+#include "verdict/common/error.h"
+#include "verdict/runtime/pipeline.h"
+
+namespace verdict::cli {
+
+struct ModelChoice {
+  std::string model;
+  std::string revision = "main";
+  bool no_pull = false;
+  std::string dtype = "fp32";
+};
+
+// with_dtype: also --dtype fp32|bf16|int8|auto (env VERDICT_DTYPE), default fp32: the pipeline's
+// exact answers.
+void add_model_options(CLI::App* cmd, ModelChoice& m, bool with_dtype = true);
+
+// The options a --dtype value stands for.
+Result<model::ModelOptions> model_options(const std::string& dtype);
+
+// The model's folder, pulled first when it is a Hub id missing from the cache (and pulling is allowed).
+Result<std::string> model_folder(const ModelChoice& m);
+
+Result<std::unique_ptr<runtime::Pipeline>> load_pipeline(const ModelChoice& m);
+
+}  // namespace verdict::cli
