@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "verdict/batch/record_reader.h"
+#include "verdict/model/sequence_classifier.h"
 
 namespace verdict::cli {
 
@@ -79,7 +80,7 @@ namespace verdict::cli {
 // `verdict classify --input FILE`: the records with label and score added, in input order, to
 // `output` (empty or "-": stdout); progress and a summary on stderr.
 int run_classify_file(const FileArgs& args, const std::string& output, const std::string& model,
-                      const model::ModelOptions& model_options,
+                      const verdict::model::ModelOptions& model_options,
                       const runtime::ClassifyOptions& options);
 
 }  // namespace verdict::cli

@@ -9,7 +9,7 @@
 namespace verdict::cli {
 
 int run_classify_file(const FileArgs& args, const std::string& output, const std::string& model,
-                      const model::ModelOptions& model_options,
+                      const verdict::model::ModelOptions& model_options,
                       const runtime::ClassifyOptions& options) {
   std::ios::sync_with_stdio(false);
   auto in = open_input(args, std::nullopt);

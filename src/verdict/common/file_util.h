@@ -25,6 +25,9 @@ class MappedFile {
 
   const unsigned char* data() const { return data_; }
   size_t size() const { return size_; }
+  // Gives the whole pages inside [p, p + bytes) back to the kernel: they stop counting in RSS
+  // and are read again from the file if touched. No-op for ranges outside the mapping.
+  void drop_pages(const void* p, size_t bytes) const;
 
  private:
   unsigned char* data_ = nullptr;

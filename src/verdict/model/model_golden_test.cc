@@ -2,6 +2,8 @@
 // model half of the pipeline, independent of the tokenizer.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -64,6 +66,46 @@ TEST_P(ModelGoldenTest, ReproducesLogitsLabelsAndScores) {
   auto model = SequenceClassifier::load(dir);
   ASSERT_TRUE(model.ok()) << model.error().message;
   expect_golden_outputs(**model, dir / "expected.jsonl");
+}
+
+// The fast precisions on every golden model: how far their logits move from the golden ones
+// (printed, so CI logs carry the figures), and a bound that catches a broken kernel (a wrong
+// scale or a misplaced fused projection moves logits by whole units) without pretending that
+// quantisation is exact. Labels are compared where the golden margin exceeds the logit error.
+TEST_P(ModelGoldenTest, FastPrecisionsStayCloseToTheGoldenLogits) {
+  const auto dir = testing::testdata_dir() / "models" / GetParam();
+  for (auto precision : {kernels::Precision::kInt8, kernels::Precision::kBF16}) {
+    if (!kernels::precision_supported(precision).ok()) continue;
+    ModelOptions options;
+    options.precision = precision;
+    auto model = SequenceClassifier::load(dir, options);
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    double max_delta = 0, sum_delta = 0, spread = 0;
+    size_t values = 0, agree = 0, rows = 0;
+    for (const auto& row : testing::read_jsonl(dir / "expected.jsonl")) {
+      Batch batch;
+      batch.add(ints(row["input_ids"]), row.contains("token_type_ids") ? ints(row["token_type_ids"]) : std::vector<int32_t>{});
+      auto logits = (*model)->forward(batch);
+      ASSERT_TRUE(logits.ok()) << logits.error().message;
+      const auto expected = row["logits"].get<std::vector<double>>();
+      for (size_t i = 0; i < expected.size(); ++i) {
+        const double d = std::fabs((*logits)[i] - expected[i]);
+        max_delta = std::max(max_delta, d);
+        sum_delta += d;
+        spread = std::max(spread, std::fabs(expected[i]));
+        ++values;
+      }
+      const auto scores = score_labels(*logits, (*model)->config(), ScoreFunction::kDefault);
+      agree += scores[0].label == row["label"].get<std::string>();
+      ++rows;
+    }
+    const double mean_delta = sum_delta / static_cast<double>(values);
+    std::printf("[ %s ] %s: mean |dlogit| %.4f, max %.4f (largest |logit| %.3f), top label agrees on %zu/%zu\n",
+                std::string(kernels::precision_name(precision)).c_str(), GetParam().c_str(), mean_delta, max_delta,
+                spread, agree, rows);
+    EXPECT_LT(mean_delta, 0.1 * spread + 0.01) << kernels::precision_name(precision);
+    EXPECT_GE(static_cast<double>(agree), 0.8 * static_cast<double>(rows)) << kernels::precision_name(precision);
+  }
 }
 
 // The same weights saved by torch.save (testdata README): same outputs as the safetensors copy.

@@ -40,6 +40,7 @@ class SafetensorsFile {
   const TensorInfo* find(const std::string& name) const;
   const unsigned char* data(const TensorInfo& info) const { return data_ + info.begin; }
   const std::string& source() const { return source_; }
+  void drop_pages(const void* p, size_t bytes) const { file_.drop_pages(p, bytes); }
 
  private:
   MappedFile file_;

@@ -48,7 +48,7 @@ T* grow(std::vector<T>& v, size_t n) {
 }  // namespace
 
 Result<kernels::Precision> parse_dtype(std::string_view name) {
-  if (name == "auto") return kernels::Precision::kInt8;
+  if (name == "auto") return kernels::Precision::kF32;
   return kernels::parse_precision(name);
 }
 
@@ -108,6 +108,12 @@ SequenceClassifier::SequenceClassifier(ModelConfig config, std::unique_ptr<Weigh
       layer.kv.emplace(make_fused({&w.key, &w.value}, D, D, precision));
     }
     layers_.push_back(std::move(layer));
+    if (precision != kernels::Precision::kF32) {
+      // The converted copies are all that is read from now on.
+      for (const auto* lw : {&w.query, &w.key, &w.value, &w.attention_output}) store_->release(lw->weight, D * D);
+      store_->release(w.ffn_in.weight, F * D);
+      store_->release(w.ffn_out.weight, D * F);
+    }
   }
 }
 

@@ -155,4 +155,8 @@ Result<std::unique_ptr<WeightStore>> WeightStore::load(const std::filesystem::pa
   return store;
 }
 
+void WeightStore::release(const float* p, size_t floats) const {
+  if (!torch_) file_.drop_pages(p, floats * sizeof(float));
+}
+
 }  // namespace verdict::model

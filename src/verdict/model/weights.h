@@ -53,6 +53,10 @@ class WeightStore {
   const ModelWeights& weights() const { return weights_; }
   size_t parameter_count() const { return parameters_; }
   std::string stored_dtype() const { return stored_dtype_; }  // "F32", "F16", "BF16" or "mixed"
+  // Tells the store that `floats` values at `p` (a tensor it handed out) will not be read again,
+  // e.g. after a layer converted them to int8: mapped F32 pages leave RSS (they would be re-read
+  // from the file if ever touched). Other storage is kept.
+  void release(const float* p, size_t floats) const;
 
  private:
   struct RawTensor {
