@@ -114,7 +114,7 @@ class ServeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     server_ = new ServerProcess({"--model", model_dir("distilbert-sst2-tiny").string(), "--payload-limit", "100000",
-                                 "--max-client-batch-size", "4", "--discord-public-key", std::string(64, 'a')});
+                                 "--max-client-batch-size", "4", "--max-input-chars", "8000", "--discord-public-key", std::string(64, 'a')});
     rows_ = testing::read_jsonl(model_dir("distilbert-sst2-tiny") / "expected.jsonl");
   }
   static void TearDownTestSuite() {
@@ -195,6 +195,8 @@ TEST_F(ServeTest, EveryMalformedRequestGetsItsOwn4xxWithAJsonError) {
       {"/predict", R"({"inputs": [["a", "b", "c"]]})", 422, "inputs[0]", "validation"},
       {"/predict", R"({"inputs": []})", 400, "cannot be empty", "empty"},
       {"/predict", R"({"inputs": [["a"],["b"],["c"],["d"],["e"]]})", 413, "batch size 5 > maximum allowed batch size 4", "validation"},
+      {"/predict", R"({"inputs": ")" + std::string(8001, 'x') + R"("})", 413, "input 0 has 8001 characters; the limit is 8000", "validation"},
+      {"/", R"({"inputs": ["ok", ")" + std::string(8001, 'y') + R"(", "ok"], "parameters": {}})", 413, "input 1 has", "validation"},
       {"/predict", R"({"inputs": "x", "raw_scores": "yes"})", 422, "'raw_scores' must be true or false", "validation"},
       {"/predict", R"({"inputs": "x", "truncation_direction": "left"})", 422, "not supported", "validation"},
       {"/predict", std::string(40, '[') + std::string(40, ']'), 400, "nesting is deeper than 32", "validation"},

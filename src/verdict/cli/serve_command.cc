@@ -26,6 +26,7 @@ struct ServeArgs {
   size_t max_batch_requests = 0;
   size_t max_concurrent_requests = 512;
   size_t max_client_batch_size = 32;
+  size_t max_input_chars = 100000;
   size_t payload_limit = 2'000'000;
   bool auto_truncate = true;
   std::vector<std::string> api_keys;
@@ -111,6 +112,7 @@ int run_serve(ServeArgs a) {
   config.batcher.max_batch_requests = a.max_batch_requests;
   config.batcher.max_concurrent_requests = a.max_concurrent_requests;
   config.max_client_batch_size = a.max_client_batch_size;
+  config.max_input_chars = a.max_input_chars;
   config.auto_truncate = a.auto_truncate;
   config.api_keys = a.api_keys;
   config.query_api_key = !a.no_query_api_key;
@@ -212,6 +214,8 @@ void add_serve_command(CLI::App& app, Action& action) {
   cmd->add_option("--max-concurrent-requests", a->max_concurrent_requests,
                   "Inference requests in flight; beyond: 429 at once")
       ->envname("VERDICT_MAX_CONCURRENT_REQUESTS")->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  cmd->add_option("--max-input-chars", a->max_input_chars, "Characters of one input (text + pair); beyond: 413; 0: no limit")
+      ->envname("VERDICT_MAX_INPUT_CHARS");
   cmd->add_option("--max-client-batch-size", a->max_client_batch_size, "Inputs in one request; beyond: 413")
       ->envname("VERDICT_MAX_CLIENT_BATCH_SIZE")->check(CLI::Range(size_t{1}, size_t{1} << 16));
   cmd->add_option("--payload-limit", a->payload_limit, "Request body bytes; beyond: 413")

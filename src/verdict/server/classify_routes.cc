@@ -51,6 +51,15 @@ std::optional<T> parse_body(const HttpRequest& r, const std::shared_ptr<Service:
 
 }  // namespace
 
+namespace {
+// UTF-8 lead bytes (invalid UTF-8 is the tokenizer's to reject).
+size_t code_points(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+}  // namespace
+
 std::optional<ApiError> Service::check_batch_size(size_t inputs) const {
   if (inputs <= config_.max_client_batch_size) return std::nullopt;
   return ApiError::too_large("batch size " + std::to_string(inputs) + " > maximum allowed batch size " +
@@ -72,6 +81,13 @@ void Service::infer(const std::vector<runtime::TextInput>& inputs, bool truncate
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto& in = inputs[i];
     result->chars += in.text.size() + (in.text_pair ? in.text_pair->size() : 0);
+    // The model reads at most a few thousand characters; a bound here keeps one request from
+    // buying seconds of tokenizer time inside the payload limit.
+    const size_t chars = code_points(in.text) + (in.text_pair ? code_points(*in.text_pair) : 0);
+    if (config_.max_input_chars && chars > config_.max_input_chars) {
+      return fail(ApiError::too_large("input " + std::to_string(i) + " has " + std::to_string(chars) +
+                                      " characters; the limit is " + std::to_string(config_.max_input_chars)));
+    }
     if (auto key = cache_.key(config_.model_id, in, truncate)) {
       if (auto logits = cache_.get(*key)) {
         result->logits[i] = std::move(*logits);

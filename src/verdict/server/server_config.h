@@ -29,6 +29,7 @@ struct ServerConfig {
   HttpServerOptions http;
   runtime::BatcherConfig batcher;
   size_t max_client_batch_size = 32;  // inputs in one request; beyond: 413
+  size_t max_input_chars = 100000;    // characters (code points) of one text or pair; beyond: 413
   bool auto_truncate = true;          // default of `truncate`/`truncation` when a request omits it
   std::vector<std::string> api_keys;  // empty: no authentication
   bool query_api_key = true;          // accept ?api_key= (the original service's clients)
