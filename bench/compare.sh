@@ -41,6 +41,12 @@ fi
 if [ -z "${DTYPES:-}" ]; then
   choices=$("$bin" bench --help | grep -oE -- '--dtype[^{]*\{[^}]*\}' | grep -oE '\{[^}]*\}' | tr -d '{}' | tr ',' ' ' || true)
   DTYPES=$(echo "$choices" | tr ' ' '\n' | grep -vx auto | xargs || true)
+  # Only the precisions this CPU runs (bf16 needs AVX512-BF16/AMX).
+  runnable=""
+  for d in $DTYPES; do
+    "$bin" info --model "$model" --dtype "$d" >/dev/null 2>&1 && runnable="$runnable $d"
+  done
+  DTYPES=$(echo $runnable)
   [ -n "$DTYPES" ] || DTYPES=fp32
 fi
 has_dtype() { "$bin" "$1" --help | grep -q -- '--dtype'; }

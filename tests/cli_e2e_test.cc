@@ -172,6 +172,45 @@ TEST(ClassifyCliTest, FunctionToApplyNoneReturnsLogits) {
   EXPECT_NEAR(got[0]["score"].get<double>(), std::max(logits[0], logits[1]), 1e-4);
 }
 
+// --dtype end to end: int8 answers close to the golden ones, auto is exact (fp32 today), and a
+// precision this CPU lacks or an unknown name stops with one line.
+TEST(ClassifyCliTest, DtypeChoosesThePrecisionAndRefusesWhatTheCpuCannotRun) {
+  const auto dir = testing::testdata_dir() / "models" / kTiny;
+  const auto rows = testing::read_jsonl(dir / "expected.jsonl");
+  std::string input;
+  for (const auto& row : rows) {
+    nlohmann::json in = {{"text", row["text"]}};
+    if (row.contains("text_pair")) in["text_pair"] = row["text_pair"];
+    input += in.dump() + "\n";
+  }
+  for (const char* dtype : {"int8", "auto"}) {
+    const auto r = run_process({verdict_binary(), "classify", "--model", dir.string(), "--jsonl", "--dtype", dtype}, input);
+    ASSERT_EQ(r.exit_code, 0) << dtype << ": " << r.err;
+    const auto out = lines(r.out);
+    ASSERT_EQ(out.size(), rows.size());
+    size_t agree = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto got = nlohmann::json::parse(out[i]);
+      agree += got["label"] == rows[i]["label"];
+      if (std::string(dtype) == "auto") {
+        EXPECT_NEAR(got["score"].get<double>(), rows[i]["score"].get<double>(), 1e-4);
+      }
+    }
+    EXPECT_GE(agree, std::string(dtype) == "auto" ? rows.size() : rows.size() * 9 / 10) << dtype;
+  }
+  const auto info = run_process({verdict_binary(), "info", "--model", dir.string(), "--dtype", "int8", "--json"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_EQ(nlohmann::json::parse(info.out)["compute_dtype"], "int8");
+  const auto unknown = run_process({verdict_binary(), "classify", "--model", dir.string(), "--dtype", "fp8", "x"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("fp8"), std::string::npos) << unknown.err;
+  const auto bf16 = run_process({verdict_binary(), "classify", "--model", dir.string(), "--dtype", "bf16", "x"});
+  if (bf16.exit_code != 0) {  // CPUs without bf16 instructions say so in one line
+    EXPECT_NE(bf16.err.find("bf16 needs a CPU with AVX512-BF16 or AMX"), std::string::npos) << bf16.err;
+    EXPECT_EQ(lines(bf16.err).size(), 1u) << bf16.err;
+  }
+}
+
 TEST(ClassifyCliTest, RejectsBadInputWithOneLineAndNonZeroExit) {
   const auto dir = (testing::testdata_dir() / "models" / kTiny).string();
   struct Case { std::vector<std::string> extra; std::string stdin_data; std::string message; };

@@ -17,7 +17,8 @@ void add_model_options(CLI::App* cmd, ModelChoice& m, bool with_dtype) {
                   "Precision of the encoder's matrix products: fp32 (exact, default), int8, bf16, or auto "
                   "(the fastest this CPU runs that agrees with fp32)")
       ->envname("VERDICT_DTYPE")
-      ->default_val("fp32");
+      ->default_val("fp32")
+      ->check(CLI::IsMember({"fp32", "int8", "bf16", "auto"}));
 }
 
 Result<model::ModelOptions> model_options(const std::string& dtype) {
