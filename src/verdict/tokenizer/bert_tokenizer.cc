@@ -136,18 +136,9 @@ Result<std::unique_ptr<Tokenizer>> make_bert_tokenizer(std::string_view vocab_te
   // transformers adds every special token to the fast tokenizer as a non-normalized added token;
   // one missing from the vocabulary gets the next free id.
   auto next_id = static_cast<int32_t>(spec.vocab.id_limit());
+  const auto vocab_id = [&](const std::string& content) { return spec.vocab.find(content); };
   auto add_token = [&](AddedToken token) {
-    if (token.content.empty()) return;
-    for (const AddedToken& t : spec.added_tokens) {
-      if (t.content == token.content) return;
-    }
-    if (const auto known = spec.vocab.find(token.content)) {
-      token.id = *known;
-    } else if (token.id < 0) {
-      token.id = next_id;
-    }
-    next_id = std::max(next_id, token.id + 1);
-    spec.added_tokens.push_back(std::move(token));
+    if (!token.content.empty()) add_token_once(std::move(token), vocab_id, &next_id, &spec.added_tokens);
   };
   for (const AddedToken& token : options.extra_tokens) {
     if (token.id >= 0) add_token(token);

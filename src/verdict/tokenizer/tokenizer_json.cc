@@ -229,19 +229,8 @@ namespace {
 
 Status parse_added_tokens(const JsonFile& file, const FolderConfig& config, BertTokenizerSpec* spec) {
   auto next_id = static_cast<int32_t>(spec->vocab.id_limit());
-  auto add = [&](AddedToken token) {
-    for (const AddedToken& t : spec->added_tokens) {
-      if (t.content == token.content) return;
-    }
-    // A token of the model's vocabulary keeps the model's id, as in Rust's add_tokens.
-    if (const auto known = spec->vocab.find(token.content)) {
-      token.id = *known;
-    } else if (token.id < 0) {
-      token.id = next_id;
-    }
-    next_id = std::max(next_id, token.id + 1);
-    spec->added_tokens.push_back(std::move(token));
-  };
+  const auto vocab_id = [&](const std::string& content) { return spec->vocab.find(content); };
+  auto add = [&](AddedToken token) { add_token_once(std::move(token), vocab_id, &next_id, &spec->added_tokens); };
   auto listed = parse_added_token_list(file, /*id_required=*/false);
   if (!listed.ok()) return listed.error();
   for (AddedToken& token : *listed) add(std::move(token));  // id -1: add() numbers it

@@ -229,19 +229,7 @@ Status parse_added_tokens(const JsonFile& file, const FolderConfig& config, Unig
     }
     return std::nullopt;
   };
-  auto add = [&](AddedToken token) {
-    for (const AddedToken& t : spec->added_tokens) {
-      if (t.content == token.content) return;
-    }
-    // A piece of the model keeps the model's id, as in Rust's add_tokens.
-    if (const auto id = piece_id(token.content)) {
-      token.id = *id;
-    } else if (token.id < 0) {
-      token.id = next_id;
-    }
-    next_id = std::max(next_id, token.id + 1);
-    spec->added_tokens.push_back(std::move(token));
-  };
+  auto add = [&](AddedToken token) { add_token_once(std::move(token), piece_id, &next_id, &spec->added_tokens); };
   auto listed = parse_added_token_list(file, /*id_required=*/false);
   if (!listed.ok()) return listed.error();
   for (AddedToken& token : *listed) add(std::move(token));  // id -1: add() numbers it
