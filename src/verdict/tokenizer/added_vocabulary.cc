@@ -48,6 +48,20 @@ size_t leading_space_end(std::string_view text, size_t begin) {
 
 }  // namespace
 
+void add_token_once(AddedToken token, const std::function<std::optional<int32_t>(const std::string&)>& model_id,
+                    int32_t* next_id, std::vector<AddedToken>* tokens) {
+  for (const AddedToken& t : *tokens) {
+    if (t.content == token.content) return;
+  }
+  if (const auto known = model_id(token.content)) {
+    token.id = *known;
+  } else if (token.id < 0) {
+    token.id = *next_id;
+  }
+  *next_id = std::max(*next_id, token.id + 1);
+  tokens->push_back(std::move(token));
+}
+
 void AddedVocabulary::Matcher::add(std::string_view pattern, int32_t token) {
   if (pattern.empty()) return;
   int32_t node = 0;

@@ -5,6 +5,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +24,12 @@ struct AddedToken {
   bool normalized = false;
   bool special = true;
 };
+
+// Appends `token` to `tokens` as Rust's add_tokens numbers it: nothing when one with its content is
+// there already; a token the model knows (`model_id`) keeps the model's id, one with id -1 gets
+// *next_id; *next_id stays above every id.
+void add_token_once(AddedToken token, const std::function<std::optional<int32_t>(const std::string&)>& model_id,
+                    int32_t* next_id, std::vector<AddedToken>* tokens);
 
 // A piece of a string: [begin, end) and the index of the added token it is, or -1 for text.
 struct AddedSplit {

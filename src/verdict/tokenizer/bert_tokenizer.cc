@@ -1,28 +1,11 @@
 #include "verdict/tokenizer/bert_tokenizer.h"
 
 #include <algorithm>
-#include <limits>
 
 #include "verdict/common/file_util.h"
 #include "verdict/tokenizer/unicode_util.h"
 
 namespace verdict::tokenizer {
-namespace {
-
-std::optional<Error> check_utf8(std::string_view text, const char* what) {
-  if (text.size() > std::numeric_limits<uint32_t>::max()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      std::string(what) + " is " + std::to_string(text.size()) + " bytes, more than 4 GiB");
-  }
-  if (const size_t bad = find_invalid_utf8(text); bad != kValidUtf8) {
-    std::string message = "input is not valid UTF-8 (byte " + std::to_string(bad) + ")";
-    if (std::string_view(what) != "text") message += " in the " + std::string(what);
-    return make_error(ErrorCode::kInvalidArgument, std::move(message));
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<BertTokenizer>> BertTokenizer::create(BertTokenizerSpec spec) {
   const auto unk_id = spec.vocab.find(spec.wordpiece.unk_token);
@@ -59,7 +42,7 @@ std::string BertTokenizer::id_to_token(int32_t id) const {
 }
 
 void BertTokenizer::encode_normalized(const NormalizedString& normalized, uint32_t begin, uint32_t end,
-                                      std::vector<Piece>* out) const {
+                                      SequenceTokens* out) const {
   std::vector<WordSpan> words;
   pre_tokenize(spec_.pre_tokenizer, normalized.text, begin, end, &words);
   std::vector<SubToken> subs;
@@ -75,7 +58,7 @@ void BertTokenizer::encode_normalized(const NormalizedString& normalized, uint32
   }
 }
 
-void BertTokenizer::encode_sequence(std::string_view text, std::vector<Piece>* out) const {
+void BertTokenizer::encode_sequence(std::string_view text, SequenceTokens* out) const {
   std::vector<AddedSplit> splits;
   added_.split_raw(text, &splits);
   NormalizedString normalized;
@@ -107,58 +90,16 @@ void BertTokenizer::encode_sequence(std::string_view text, std::vector<Piece>* o
 
 Result<Encoding> BertTokenizer::encode(std::string_view text, std::optional<std::string_view> pair,
                                        const EncodeOptions& options) const {
-  if (auto error = check_utf8(text, "text")) return *error;
+  if (auto error = check_input_utf8(text, "text")) return *error;
   if (pair) {
-    if (auto error = check_utf8(*pair, "text pair")) return *error;
+    if (auto error = check_input_utf8(*pair, "text pair")) return *error;
   }
-  std::vector<Piece> seq[2];
+  SequenceTokens seq[2];
   encode_sequence(text, &seq[0]);
   if (pair) encode_sequence(*pair, &seq[1]);
 
-  const bool is_pair = pair.has_value();
-  const size_t added = options.add_special_tokens ? spec_.post_processor.added_tokens(is_pair) : 0;
-  Encoding encoding;
-  encoding.untruncated_length = seq[0].size() + seq[1].size() + added;
-  if (options.truncate) {
-    // Rust subtracts the template's tokens from max_length first (it would underflow below them).
-    const size_t budget = options.max_length > added ? options.max_length - added : 0;
-    const auto [keep_a, keep_b] = truncated_lengths(
-        seq[0].size(), is_pair ? std::optional<size_t>(seq[1].size()) : std::nullopt, budget);
-    seq[0].resize(keep_a);
-    seq[1].resize(keep_b);
-  }
-
-  const size_t total = seq[0].size() + seq[1].size() + added;
-  encoding.ids.reserve(total);
-  encoding.type_ids.reserve(total);
-  encoding.tokens.reserve(total);
-  encoding.offsets.reserve(total);
-  encoding.special.reserve(total);
-  encoding.sequence.reserve(total);
-  const auto& pieces = is_pair ? spec_.post_processor.pair : spec_.post_processor.single;
-  for (const TemplatePiece& piece : pieces) {
-    if (piece.sequence >= 0) {
-      if (piece.sequence > 1 || (piece.sequence == 1 && !is_pair)) continue;
-      for (const Piece& p : seq[piece.sequence]) {
-        encoding.ids.push_back(p.id);
-        encoding.type_ids.push_back(piece.type_id);
-        encoding.tokens.push_back(id_to_token(p.id));
-        encoding.offsets.push_back(p.offset);
-        encoding.special.push_back(p.special ? 1 : 0);
-        encoding.sequence.push_back(static_cast<int8_t>(piece.sequence));
-      }
-    } else if (options.add_special_tokens) {
-      for (size_t i = 0; i < piece.ids.size(); ++i) {
-        encoding.ids.push_back(piece.ids[i]);
-        encoding.type_ids.push_back(piece.type_id);
-        encoding.tokens.push_back(i < piece.tokens.size() ? piece.tokens[i] : id_to_token(piece.ids[i]));
-        encoding.offsets.push_back(Offset{});
-        encoding.special.push_back(1);
-        encoding.sequence.push_back(-1);
-      }
-    }
-  }
-  return encoding;
+  return build_encoding(spec_.post_processor, std::move(seq[0]), pair ? &seq[1] : nullptr, options,
+                        [this](int32_t id) { return id_to_token(id); });
 }
 
 Result<std::unique_ptr<Tokenizer>> make_bert_tokenizer(std::string_view vocab_text,
@@ -195,18 +136,9 @@ Result<std::unique_ptr<Tokenizer>> make_bert_tokenizer(std::string_view vocab_te
   // transformers adds every special token to the fast tokenizer as a non-normalized added token;
   // one missing from the vocabulary gets the next free id.
   auto next_id = static_cast<int32_t>(spec.vocab.id_limit());
+  const auto vocab_id = [&](const std::string& content) { return spec.vocab.find(content); };
   auto add_token = [&](AddedToken token) {
-    if (token.content.empty()) return;
-    for (const AddedToken& t : spec.added_tokens) {
-      if (t.content == token.content) return;
-    }
-    if (const auto known = spec.vocab.find(token.content)) {
-      token.id = *known;
-    } else if (token.id < 0) {
-      token.id = next_id;
-    }
-    next_id = std::max(next_id, token.id + 1);
-    spec.added_tokens.push_back(std::move(token));
+    if (!token.content.empty()) add_token_once(std::move(token), vocab_id, &next_id, &spec.added_tokens);
   };
   for (const AddedToken& token : options.extra_tokens) {
     if (token.id >= 0) add_token(token);

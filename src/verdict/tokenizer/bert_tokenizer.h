@@ -13,6 +13,7 @@
 
 #include "verdict/common/error.h"
 #include "verdict/tokenizer/added_vocabulary.h"
+#include "verdict/tokenizer/encoding_builder.h"
 #include "verdict/tokenizer/normalizer.h"
 #include "verdict/tokenizer/post_processor.h"
 #include "verdict/tokenizer/pre_tokenizer.h"
@@ -53,18 +54,11 @@ class BertTokenizer final : public Tokenizer {
   const Normalizer& normalizer() const { return normalizer_; }
 
  private:
-  // A token of one sequence before post-processing.
-  struct Piece {
-    int32_t id;
-    Offset offset;
-    bool special;
-  };
-
   explicit BertTokenizer(BertTokenizerSpec spec, int32_t unk_id);
   // Tokens of one sequence: added tokens, then normalize / pre-tokenize / WordPiece between them.
-  void encode_sequence(std::string_view text, std::vector<Piece>* out) const;
+  void encode_sequence(std::string_view text, SequenceTokens* out) const;
   void encode_normalized(const NormalizedString& normalized, uint32_t begin, uint32_t end,
-                         std::vector<Piece>* out) const;
+                         SequenceTokens* out) const;
 
   BertTokenizerSpec spec_;
   Normalizer normalizer_;

@@ -272,24 +272,12 @@ Status parse_post_processor(const JsonFile& file, BpeTokenizerSpec* spec) {
 }
 
 Status parse_added_tokens(const JsonFile& file, std::vector<AddedToken>* tokens) {
-  const auto it = file.root.find("added_tokens");
-  if (it == file.root.end() || it->is_null()) return {};
-  if (!it->is_array()) return file.type_error("added_tokens", "a list", *it);
-  for (size_t i = 0; i < it->size(); ++i) {
-    const std::string field = "added_tokens[" + std::to_string(i) + "]";
-    if (!(*it)[i].is_object()) return file.type_error(field, "an object", (*it)[i]);
-    auto special = get_bool(file, (*it)[i], "special", field + ".special", false);
-    if (!special.ok()) return special.error();
-    auto token = parse_added_token(file, (*it)[i], field, *special);
-    if (!token.ok()) return token.error();
-    auto id = get_int(file, (*it)[i], "id", field + ".id", -1);
-    if (!id.ok()) return id.error();
-    if (*id < 0 || *id >= kTokenIdLimit)
-      return file.type_error(field + ".id", "a token id below 2^30", (*it)[i].contains("id") ? (*it)[i]["id"] : json());
-    token->id = static_cast<int32_t>(*id);
+  auto listed = parse_added_token_list(file, /*id_required=*/true);
+  if (!listed.ok()) return listed.error();
+  for (AddedToken& token : *listed) {
     bool seen = false;
-    for (const AddedToken& t : *tokens) seen = seen || t.content == token->content;
-    if (!seen) tokens->push_back(std::move(*token));
+    for (const AddedToken& t : *tokens) seen = seen || t.content == token.content;
+    if (!seen) tokens->push_back(std::move(token));
   }
   return {};
 }

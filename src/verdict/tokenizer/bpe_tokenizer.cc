@@ -1,25 +1,9 @@
 #include "verdict/tokenizer/bpe_tokenizer.h"
 
 #include <algorithm>
-#include <limits>
-
-#include "verdict/tokenizer/unicode_util.h"
 
 namespace verdict::tokenizer {
 namespace {
-
-std::optional<Error> check_utf8(std::string_view text, const char* what) {
-  if (text.size() > std::numeric_limits<uint32_t>::max()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      std::string(what) + " is " + std::to_string(text.size()) + " bytes, more than 4 GiB");
-  }
-  if (const size_t bad = find_invalid_utf8(text); bad != kValidUtf8) {
-    std::string message = "input is not valid UTF-8 (byte " + std::to_string(bad) + ")";
-    if (std::string_view(what) != "text") message += " in the " + std::string(what);
-    return make_error(ErrorCode::kInvalidArgument, std::move(message));
-  }
-  return std::nullopt;
-}
 
 bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
@@ -49,7 +33,7 @@ std::string BpeTokenizer::id_to_token(int32_t id) const {
 }
 
 // Byte-level BPE of text that holds no added token; `base` is its offset in the sequence.
-void BpeTokenizer::encode_text(std::string_view text, uint32_t base, std::vector<Piece>* out) const {
+void BpeTokenizer::encode_text(std::string_view text, uint32_t base, Sequence* out) const {
   if (text.empty()) return;
   // add_prefix_space prepends a space (per piece between added tokens) unless one is there; it
   // takes the alignment of the first character, as Rust's NormalizedString::prepend does.
@@ -96,13 +80,13 @@ void BpeTokenizer::encode_text(std::string_view text, uint32_t base, std::vector
       const size_t b = word.begin + t.begin, e = word.begin + t.end;
       while (b + spaces.leading < e && subject[b + spaces.leading] == ' ') ++spaces.leading;
       while (e - spaces.trailing > b && subject[e - 1 - spaces.trailing] == ' ') ++spaces.trailing;
-      out->push_back(
-          {t.id, Offset{char_begin(word.begin + t.begin), char_end(word.begin + t.end - 1)}, false, spaces});
+      out->push({t.id, Offset{char_begin(word.begin + t.begin), char_end(word.begin + t.end - 1)}, false},
+                spaces);
     }
   }
 }
 
-void BpeTokenizer::encode_sequence(std::string_view text, std::vector<Piece>* out) const {
+void BpeTokenizer::encode_sequence(std::string_view text, Sequence* out) const {
   std::vector<AddedSplit> splits;
   std::vector<AddedSplit> normalized_splits;
   added_.split_raw(text, &splits);
@@ -110,8 +94,8 @@ void BpeTokenizer::encode_sequence(std::string_view text, std::vector<Piece>* ou
     if (split.token >= 0) {
       const AddedToken& token = added_.tokens()[static_cast<size_t>(split.token)];
       // Rust's token is the matched text, with the whitespace lstrip/rstrip took.
-      out->push_back({token.id, Offset{split.begin, split.end}, token.special,
-                      byte_level_spaces(text.substr(split.begin, split.end - split.begin))});
+      out->push({token.id, Offset{split.begin, split.end}, token.special},
+                byte_level_spaces(text.substr(split.begin, split.end - split.begin)));
       continue;
     }
     const std::string_view piece = text.substr(split.begin, split.end - split.begin);
@@ -124,8 +108,8 @@ void BpeTokenizer::encode_sequence(std::string_view text, std::vector<Piece>* ou
     for (const AddedSplit& inner : normalized_splits) {
       if (inner.token >= 0) {
         const AddedToken& token = added_.tokens()[static_cast<size_t>(inner.token)];
-        out->push_back({token.id, Offset{split.begin + inner.begin, split.begin + inner.end}, token.special,
-                        byte_level_spaces(piece.substr(inner.begin, inner.end - inner.begin))});
+        out->push({token.id, Offset{split.begin + inner.begin, split.begin + inner.end}, token.special},
+                  byte_level_spaces(piece.substr(inner.begin, inner.end - inner.begin)));
       } else {
         encode_text(piece.substr(inner.begin, inner.end - inner.begin), split.begin + inner.begin, out);
       }
@@ -134,10 +118,11 @@ void BpeTokenizer::encode_sequence(std::string_view text, std::vector<Piece>* ou
 }
 
 // RobertaProcessing's process_offsets: leading/trailing byte-level spaces leave the offsets.
-void BpeTokenizer::trim_offsets(std::vector<Piece>* pieces) const {
-  for (size_t i = 0; i < pieces->size(); ++i) {
-    Piece& p = (*pieces)[i];
-    SpaceCounts spaces = p.spaces;
+// `spaces` runs beside the untruncated tokens; truncation only drops tokens from the end.
+void BpeTokenizer::trim_offsets(const std::vector<SpaceCounts>& spaces_of, SequenceTokens* tokens) const {
+  for (size_t i = 0; i < tokens->size(); ++i) {
+    SequenceToken& p = (*tokens)[i];
+    SpaceCounts spaces = spaces_of[i];
     if (spaces.leading == 0 && spaces.trailing == 0) continue;
     if (spaces.leading > 0) {
       const bool is_first = i == 0 || p.offset.begin == 0;
@@ -153,62 +138,21 @@ void BpeTokenizer::trim_offsets(std::vector<Piece>* pieces) const {
 
 Result<Encoding> BpeTokenizer::encode(std::string_view text, std::optional<std::string_view> pair,
                                       const EncodeOptions& options) const {
-  if (auto error = check_utf8(text, "text")) return *error;
+  if (auto error = check_input_utf8(text, "text")) return *error;
   if (pair) {
-    if (auto error = check_utf8(*pair, "text pair")) return *error;
+    if (auto error = check_input_utf8(*pair, "text pair")) return *error;
   }
-  std::vector<Piece> seq[2];
+  Sequence seq[2];
   encode_sequence(text, &seq[0]);
   if (pair) encode_sequence(*pair, &seq[1]);
 
-  const bool is_pair = pair.has_value();
-  const size_t added = options.add_special_tokens ? spec_.post_processor.added_tokens(is_pair) : 0;
-  Encoding encoding;
-  encoding.untruncated_length = seq[0].size() + seq[1].size() + added;
-  if (options.truncate) {
-    const size_t budget = options.max_length > added ? options.max_length - added : 0;
-    const auto [keep_a, keep_b] = truncated_lengths(
-        seq[0].size(), is_pair ? std::optional<size_t>(seq[1].size()) : std::nullopt, budget);
-    seq[0].resize(keep_a);
-    seq[1].resize(keep_b);
-  }
   // Rust trims after truncation, each sequence on its own.
+  TruncatedSequenceHook trim;
   if (spec_.trim_offsets) {
-    trim_offsets(&seq[0]);
-    trim_offsets(&seq[1]);
+    trim = [&](size_t i, SequenceTokens* tokens) { trim_offsets(seq[i].spaces, tokens); };
   }
-
-  const size_t total = seq[0].size() + seq[1].size() + added;
-  encoding.ids.reserve(total);
-  encoding.type_ids.reserve(total);
-  encoding.tokens.reserve(total);
-  encoding.offsets.reserve(total);
-  encoding.special.reserve(total);
-  encoding.sequence.reserve(total);
-  const auto& pieces = is_pair ? spec_.post_processor.pair : spec_.post_processor.single;
-  for (const TemplatePiece& piece : pieces) {
-    if (piece.sequence >= 0) {
-      if (piece.sequence > 1 || (piece.sequence == 1 && !is_pair)) continue;
-      for (const Piece& p : seq[piece.sequence]) {
-        encoding.ids.push_back(p.id);
-        encoding.type_ids.push_back(piece.type_id);
-        encoding.tokens.push_back(id_to_token(p.id));
-        encoding.offsets.push_back(p.offset);
-        encoding.special.push_back(p.special ? 1 : 0);
-        encoding.sequence.push_back(static_cast<int8_t>(piece.sequence));
-      }
-    } else if (options.add_special_tokens) {
-      for (size_t i = 0; i < piece.ids.size(); ++i) {
-        encoding.ids.push_back(piece.ids[i]);
-        encoding.type_ids.push_back(piece.type_id);
-        encoding.tokens.push_back(i < piece.tokens.size() ? piece.tokens[i] : id_to_token(piece.ids[i]));
-        encoding.offsets.push_back(Offset{});
-        encoding.special.push_back(1);
-        encoding.sequence.push_back(-1);
-      }
-    }
-  }
-  return encoding;
+  return build_encoding(spec_.post_processor, std::move(seq[0].tokens), pair ? &seq[1].tokens : nullptr,
+                        options, [this](int32_t id) { return id_to_token(id); }, trim);
 }
 
 }  // namespace verdict::tokenizer

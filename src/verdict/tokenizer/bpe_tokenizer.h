@@ -14,6 +14,7 @@
 #include "verdict/tokenizer/added_vocabulary.h"
 #include "verdict/tokenizer/bpe.h"
 #include "verdict/tokenizer/byte_level.h"
+#include "verdict/tokenizer/encoding_builder.h"
 #include "verdict/tokenizer/folder_config.h"
 #include "verdict/tokenizer/json_fields.h"
 #include "verdict/tokenizer/post_processor.h"
@@ -50,15 +51,19 @@ class BpeTokenizer final : public Tokenizer {
   std::string_view kind() const override { return "BPE"; }
 
  private:
-  struct Piece {
-    int32_t id;
-    Offset offset;
-    bool special;
-    SpaceCounts spaces;  // spaces at the ends of the token's text, for trim_offsets
+  // The tokens of one sequence and, beside each, the spaces at the ends of its text (for
+  // trim_offsets, which runs after truncation inside build_encoding).
+  struct Sequence {
+    SequenceTokens tokens;
+    std::vector<SpaceCounts> spaces;
+    void push(SequenceToken token, SpaceCounts token_spaces) {
+      tokens.push_back(token);
+      spaces.push_back(token_spaces);
+    }
   };
-  void encode_sequence(std::string_view text, std::vector<Piece>* out) const;
-  void encode_text(std::string_view text, uint32_t base, std::vector<Piece>* out) const;
-  void trim_offsets(std::vector<Piece>* pieces) const;
+  void encode_sequence(std::string_view text, Sequence* out) const;
+  void encode_text(std::string_view text, uint32_t base, Sequence* out) const;
+  void trim_offsets(const std::vector<SpaceCounts>& spaces, SequenceTokens* tokens) const;
 
   Bpe bpe_;
   BpeTokenizerSpec spec_;

@@ -21,19 +21,24 @@ std::optional<Error> check_input_utf8(std::string_view text, const char* what) {
 
 Encoding build_encoding(const PostProcessor& post_processor, SequenceTokens a, const SequenceTokens* b,
                         const EncodeOptions& options,
-                        const std::function<std::string(int32_t)>& id_to_token) {
+                        const std::function<std::string(int32_t)>& id_to_token,
+                        const TruncatedSequenceHook& after_truncation) {
   const bool is_pair = b != nullptr;
   SequenceTokens pair_tokens = is_pair ? *b : SequenceTokens{};
   const size_t added = options.add_special_tokens ? post_processor.added_tokens(is_pair) : 0;
   Encoding encoding;
   encoding.untruncated_length = a.size() + pair_tokens.size() + added;
   if (options.truncate) {
-    // Rust subtracts the template's tokens from max_length first.
+    // Rust subtracts the template's tokens from max_length first (it would underflow below them).
     const size_t budget = options.max_length > added ? options.max_length - added : 0;
     const auto [keep_a, keep_b] = truncated_lengths(
         a.size(), is_pair ? std::optional<size_t>(pair_tokens.size()) : std::nullopt, budget);
     a.resize(keep_a);
     pair_tokens.resize(keep_b);
+  }
+  if (after_truncation) {
+    after_truncation(0, &a);
+    if (is_pair) after_truncation(1, &pair_tokens);
   }
   const SequenceTokens* seq[2] = {&a, &pair_tokens};
   const size_t total = a.size() + pair_tokens.size() + added;

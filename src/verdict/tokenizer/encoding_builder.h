@@ -2,6 +2,7 @@
 // wrap them in the post-processor's template (Rust's post_process).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -27,9 +28,14 @@ using SequenceTokens = std::vector<SequenceToken>;
 // or for text over 4 GiB.
 std::optional<Error> check_input_utf8(std::string_view text, const char* what);
 
+// Called with each sequence (0: text, 1: pair) between truncation and the template: Rust's
+// RobertaProcessing trims offsets there, on what truncation kept.
+using TruncatedSequenceHook = std::function<void(size_t sequence, SequenceTokens* tokens)>;
+
 // Truncates `a` and the optional pair `b` (longest_first, as Rust) when options.truncate, then
 // applies `post_processor`'s template. Token strings of the sequences come from `id_to_token`.
 Encoding build_encoding(const PostProcessor& post_processor, SequenceTokens a, const SequenceTokens* b,
-                        const EncodeOptions& options, const std::function<std::string(int32_t)>& id_to_token);
+                        const EncodeOptions& options, const std::function<std::string(int32_t)>& id_to_token,
+                        const TruncatedSequenceHook& after_truncation = {});
 
 }  // namespace verdict::tokenizer

@@ -1,9 +1,11 @@
 #include "verdict/tokenizer/json_fields.h"
 
+#include <algorithm>
 #include <system_error>
 #include <utility>
 
 #include "verdict/common/file_util.h"
+#include "verdict/tokenizer/vocab.h"
 
 namespace verdict::tokenizer {
 
@@ -97,6 +99,30 @@ Result<AddedToken> parse_added_token(const JsonFile& file, const json& value, co
   token.special = *is_special;
   token.normalized = *normalized;
   return token;
+}
+
+Result<std::vector<AddedToken>> parse_added_token_list(const JsonFile& file, bool id_required) {
+  std::vector<AddedToken> tokens;
+  const auto it = file.root.find("added_tokens");
+  if (it == file.root.end() || it->is_null()) return tokens;
+  if (!it->is_array()) return file.type_error("added_tokens", "a list", *it);
+  tokens.reserve(it->size());
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& entry = (*it)[i];
+    const std::string field = "added_tokens[" + std::to_string(i) + "]";
+    if (!entry.is_object()) return file.type_error(field, "an object", entry);
+    auto special = get_bool(file, entry, "special", field + ".special", false);
+    if (!special.ok()) return special.error();
+    auto token = parse_added_token(file, entry, field, *special);
+    if (!token.ok()) return token.error();
+    auto id = get_int(file, entry, "id", field + ".id", -1);
+    if (!id.ok()) return id.error();
+    if (*id >= kTokenIdLimit || (id_required && *id < 0))
+      return file.type_error(field + ".id", "a token id below 2^30", entry.contains("id") ? entry.at("id") : json());
+    token->id = static_cast<int32_t>(std::max<int64_t>(*id, -1));
+    tokens.push_back(std::move(*token));
+  }
+  return tokens;
 }
 
 // What tokenizer_config.json, special_tokens_map.json and added_tokens.json say.

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "verdict/common/error.h"
 #include "verdict/tokenizer/added_vocabulary.h"
@@ -46,5 +47,10 @@ Result<int64_t> get_int(const JsonFile& file, const nlohmann::json& obj, const c
 // `special` is the default of "special" (and "normalized" defaults to its negation).
 Result<AddedToken> parse_added_token(const JsonFile& file, const nlohmann::json& value,
                                      const std::string& field, bool special);
+
+// The "added_tokens" list of a tokenizer.json in file order (empty when absent or null), not yet
+// deduplicated. A token without an id, or with a negative one, gets id -1 for the caller to
+// number, unless `id_required` makes that an error.
+Result<std::vector<AddedToken>> parse_added_token_list(const JsonFile& file, bool id_required);
 
 }  // namespace verdict::tokenizer

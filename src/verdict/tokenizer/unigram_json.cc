@@ -229,36 +229,10 @@ Status parse_added_tokens(const JsonFile& file, const FolderConfig& config, Unig
     }
     return std::nullopt;
   };
-  auto add = [&](AddedToken token) {
-    for (const AddedToken& t : spec->added_tokens) {
-      if (t.content == token.content) return;
-    }
-    // A piece of the model keeps the model's id, as in Rust's add_tokens.
-    if (const auto id = piece_id(token.content)) {
-      token.id = *id;
-    } else if (token.id < 0) {
-      token.id = next_id;
-    }
-    next_id = std::max(next_id, token.id + 1);
-    spec->added_tokens.push_back(std::move(token));
-  };
-  if (const auto it = file.root.find("added_tokens"); it != file.root.end() && !it->is_null()) {
-    if (!it->is_array()) return file.type_error("added_tokens", "a list", *it);
-    for (size_t i = 0; i < it->size(); ++i) {
-      const std::string field = "added_tokens[" + std::to_string(i) + "]";
-      if (!(*it)[i].is_object()) return file.type_error(field, "an object", (*it)[i]);
-      auto special = get_bool(file, (*it)[i], "special", field + ".special", false);
-      if (!special.ok()) return special.error();
-      auto token = parse_added_token(file, (*it)[i], field, *special);
-      if (!token.ok()) return token.error();
-      auto id = get_int(file, (*it)[i], "id", field + ".id", -1);
-      if (!id.ok()) return id.error();
-      if (*id >= kTokenIdLimit)
-        return file.type_error(field + ".id", "a token id below 2^30", (*it)[i].at("id"));
-      token->id = static_cast<int32_t>(std::max<int64_t>(*id, -1));
-      add(std::move(*token));
-    }
-  }
+  auto add = [&](AddedToken token) { add_token_once(std::move(token), piece_id, &next_id, &spec->added_tokens); };
+  auto listed = parse_added_token_list(file, /*id_required=*/false);
+  if (!listed.ok()) return listed.error();
+  for (AddedToken& token : *listed) add(std::move(token));  // id -1: add() numbers it
   // transformers registers the special tokens the folder's configs name when the file lacks them.
   for (const AddedToken& token : config.extra_tokens) {
     if (token.id >= 0) add(token);
