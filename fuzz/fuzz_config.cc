@@ -27,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(c.pad_token_id >= 0 && static_cast<size_t>(c.pad_token_id) < c.vocab_size,
         "pad id outside the vocab");
   check(c.layer_norm_eps > 0, "layer_norm_eps not positive");
-  check((c.architecture == Architecture::kBert) == (c.type_vocab_size > 0), "token types of the wrong model");
+  // DistilBERT has no token types; BERT, RoBERTa and XLM-R have a table (RoBERTa's of one row).
+  check((c.architecture == Architecture::kDistilBert) == (c.type_vocab_size == 0), "token types of the wrong model");
   // What `verdict info` and the weight loader compute from it.
   (void)parameter_count(c);
   (void)resolve_score_function(c, ScoreFunction::kDefault);
