@@ -15,6 +15,17 @@ namespace {
 using testing::run_process;
 using testing::verdict_binary;
 
+// `--jsonl` stdin for golden rows: one {"text", "text_pair"?} object per line.
+std::string jsonl_input(const std::vector<nlohmann::json>& rows) {
+  std::string input;
+  for (const auto& row : rows) {
+    nlohmann::json in = {{"text", row["text"]}};
+    if (row.contains("text_pair")) in["text_pair"] = row["text_pair"];
+    input += in.dump() + "\n";
+  }
+  return input;
+}
+
 std::vector<std::string> lines(const std::string& s) {
   std::vector<std::string> out;
   std::istringstream in(s);
@@ -42,12 +53,7 @@ class ClassifyGoldenTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(ClassifyGoldenTest, ReproducesEveryExpectedLine) {
   const auto dir = testing::testdata_dir() / "models" / GetParam();
   const auto rows = testing::read_jsonl(dir / "expected.jsonl");
-  std::string input;
-  for (const auto& row : rows) {
-    nlohmann::json in = {{"text", row["text"]}};
-    if (row.contains("text_pair")) in["text_pair"] = row["text_pair"];
-    input += in.dump() + "\n";
-  }
+  const std::string input = jsonl_input(rows);
   for (bool all : {false, true}) {
     std::vector<std::string> argv = {verdict_binary(), "classify", "--model", dir.string(), "--jsonl"};
     if (all) argv.push_back("--all-scores");
@@ -95,12 +101,7 @@ std::filesystem::path torch_only_folder(const char* weights) {
 // `verdict classify --jsonl --all-scores` on `dir` gives distilbert-sst2-tiny's expected outputs.
 void expect_sst2_outputs(const std::filesystem::path& dir) {
   const auto rows = testing::read_jsonl(testing::testdata_dir() / "models" / kTiny / "expected.jsonl");
-  std::string input;
-  for (const auto& row : rows) {
-    nlohmann::json in = {{"text", row["text"]}};
-    if (row.contains("text_pair")) in["text_pair"] = row["text_pair"];
-    input += in.dump() + "\n";
-  }
+  const std::string input = jsonl_input(rows);
   const auto r = run_process({verdict_binary(), "classify", "--model", dir.string(), "--jsonl", "--all-scores"}, input);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto out = lines(r.out);
@@ -177,12 +178,7 @@ TEST(ClassifyCliTest, FunctionToApplyNoneReturnsLogits) {
 TEST(ClassifyCliTest, DtypeChoosesThePrecisionAndRefusesWhatTheCpuCannotRun) {
   const auto dir = testing::testdata_dir() / "models" / kTiny;
   const auto rows = testing::read_jsonl(dir / "expected.jsonl");
-  std::string input;
-  for (const auto& row : rows) {
-    nlohmann::json in = {{"text", row["text"]}};
-    if (row.contains("text_pair")) in["text_pair"] = row["text_pair"];
-    input += in.dump() + "\n";
-  }
+  const std::string input = jsonl_input(rows);
   for (const char* dtype : {"int8", "auto"}) {
     const auto r = run_process({verdict_binary(), "classify", "--model", dir.string(), "--jsonl", "--dtype", dtype}, input);
     ASSERT_EQ(r.exit_code, 0) << dtype << ": " << r.err;
