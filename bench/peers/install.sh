@@ -6,11 +6,13 @@
 # binaries, which fails offline — the CPU binaries ship in the package).
 set -euo pipefail
 cd "$(dirname "$0")"
-packages=(python3-torch python3-numpy libopenblas0-pthread nodejs npm)
+packages=(python3-torch python3-numpy libopenblas0-pthread)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Any node >= 18 with its npm will do (e.g. NodeSource's nodejs, which conflicts with Debian's npm).
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update
