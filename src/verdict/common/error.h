@@ -17,6 +17,7 @@ enum class ErrorCode {
   kOverloaded,        // admission control refused work
   kDeadlineExceeded,  // the request ran out of time
   kUnavailable,       // not ready / shutting down
+  kCancelled,         // the caller went away before the work started
   kInternal,          // a bug or an environment failure
 };
 

@@ -124,7 +124,7 @@ void Batcher::run() {
         // Drop work nobody waits for any more, before it costs a forward pass.
         if (!r.failed && r.cancelled && r.cancelled->load()) {
           r.failed = true;
-          dropped.emplace_back(e.request, make_error(ErrorCode::kUnavailable, "the client went away"));
+          dropped.emplace_back(e.request, make_error(ErrorCode::kCancelled, "the client went away"));
         } else if (!r.failed && now > r.deadline) {
           r.failed = true;
           dropped.emplace_back(e.request, make_error(ErrorCode::kDeadlineExceeded,

@@ -87,7 +87,7 @@ TEST_F(BatcherTest, DropsRequestsWhoseClientLeftOrDeadlinePassedBeforeCompute) {
   auto oa = a.get_future().get();
   auto ob = b.get_future().get();
   ASSERT_FALSE(oa.logits.ok());
-  EXPECT_EQ(oa.logits.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(oa.logits.error().code, ErrorCode::kCancelled);
   ASSERT_FALSE(ob.logits.ok());
   EXPECT_EQ(ob.logits.error().code, ErrorCode::kDeadlineExceeded);
 }

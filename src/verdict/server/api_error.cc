@@ -10,6 +10,8 @@ ApiError from_error(const Error& e) {
     case ErrorCode::kOverloaded: return {429, "overloaded", e.message};
     case ErrorCode::kUnavailable: return {503, "unhealthy", e.message};
     case ErrorCode::kDeadlineExceeded: return {504, "timeout", e.message};
+    // nginx's 499: nobody reads it, but metrics and the request log tell it from a 503.
+    case ErrorCode::kCancelled: return {499, "client_closed", e.message};
     case ErrorCode::kNotFound: return {404, "not_found", e.message};
     default: return {500, "backend", "inference failed"};
   }

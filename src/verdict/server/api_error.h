@@ -24,7 +24,7 @@ struct ApiError {
 };
 
 // kInvalidArgument -> 422 validation, kOverloaded -> 429, kUnavailable -> 503 unhealthy,
-// kDeadlineExceeded -> 504, anything else -> 500 backend (with a generic message: no internals).
+// kDeadlineExceeded -> 504, kCancelled -> 499 client_closed, anything else -> 500 backend (with a generic message: no internals).
 ApiError from_error(const Error& error);
 
 HttpResponse error_response(const ApiError& error);

@@ -7,32 +7,6 @@
 #include "verdict/server/service.h"
 
 namespace verdict::server {
-namespace {
-
-struct ExplainRequest {
-  std::string text;
-  std::optional<std::string> label;
-};
-
-Parsed<ExplainRequest> parse_explain(const nlohmann::json& body) {
-  if (!body.is_object()) return ApiError::validation("the body must be a JSON object");
-  ExplainRequest req;
-  const auto inputs = body.find("inputs");
-  if (inputs == body.end()) return ApiError::validation("missing field 'inputs'");
-  if (!inputs->is_string()) return ApiError::validation("'inputs' must be a string (one text to explain)");
-  req.text = inputs->get<std::string>();
-  if (const auto params = body.find("parameters"); params != body.end() && !params->is_null()) {
-    if (!params->is_object()) return ApiError::validation("'parameters' must be an object");
-    if (const auto label = params->find("label"); label != params->end() && !label->is_null()) {
-      if (!label->is_string()) return ApiError::validation("'parameters.label' must be a string");
-      req.label = label->get<std::string>();
-    }
-  }
-  return req;
-}
-
-}  // namespace
-
 void Service::post_explain(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
   auto body = parse_json_body(r.body);
   if (auto* e = std::get_if<ApiError>(&body)) return reply->fail(*e);

@@ -235,4 +235,21 @@ Parsed<TokenizeRequest> parse_tei_tokenize(const json& body) {
   return r;
 }
 
+Parsed<ExplainRequest> parse_explain(const nlohmann::json& body) {
+  if (!body.is_object()) return ApiError::validation("the body must be a JSON object");
+  ExplainRequest req;
+  const auto inputs = body.find("inputs");
+  if (inputs == body.end()) return ApiError::validation("missing field 'inputs'");
+  if (!inputs->is_string()) return ApiError::validation("'inputs' must be a string (one text to explain)");
+  req.text = inputs->get<std::string>();
+  if (const auto params = body.find("parameters"); params != body.end() && !params->is_null()) {
+    if (!params->is_object()) return ApiError::validation("'parameters' must be an object");
+    if (const auto label = params->find("label"); label != params->end() && !label->is_null()) {
+      if (!label->is_string()) return ApiError::validation("'parameters.label' must be a string");
+      req.label = label->get<std::string>();
+    }
+  }
+  return req;
+}
+
 }  // namespace verdict::server

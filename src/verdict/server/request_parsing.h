@@ -44,4 +44,10 @@ struct TokenizeRequest {
 };
 Parsed<TokenizeRequest> parse_tei_tokenize(const nlohmann::json& body);    // POST /tokenize
 
+struct ExplainRequest {
+  std::string text;
+  std::optional<std::string> label;  // explain this label instead of the predicted one
+};
+Parsed<ExplainRequest> parse_explain(const nlohmann::json& body);          // POST /explain
+
 }  // namespace verdict::server

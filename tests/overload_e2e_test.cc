@@ -1,0 +1,160 @@
+// `verdict serve` past its limits, over real HTTP on 127.0.0.1: a bounded queue that refuses at
+// once with 429 + Retry-After, per-request deadlines (504) that skip abandoned work, and clients
+// that hang up before their turn, which cost no forward pass.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "testing/server_process.h"
+#include "testing/testdata.h"
+
+namespace verdict {
+namespace {
+
+using nlohmann::json;
+using testing::http_request;
+using testing::HttpResult;
+using testing::ServerProcess;
+
+std::string model() { return (testing::testdata_dir() / "models" / "bert-3label-tiny").string(); }
+
+// A request whose inputs each fill the model's 512 tokens: with --max-batch-requests 1 every
+// input is its own forward pass, so a few of these keep the compute thread busy for a while.
+std::string heavy_body(int inputs) {
+  std::string text;
+  for (int w = 0; w < 600; ++w) text += "terrible ";
+  json j = {{"inputs", json::array()}, {"truncate", true}};
+  for (int i = 0; i < inputs; ++i) j["inputs"].push_back(json::array({text + std::to_string(i)}));  // TEI's batch form
+  return j.dump();
+}
+
+// Sum of a Prometheus counter's samples whose labels contain `labels`.
+double metric(int port, const std::string& name, const std::string& labels) {
+  const auto r = http_request(port, "GET", "/metrics");
+  double sum = 0;
+  std::istringstream in(r.body);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name, 0) != 0 || line.find(labels) == std::string::npos) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+// Sends `n` requests at once from `n` threads; returns the responses.
+std::vector<HttpResult> burst(int port, int n, const std::string& body) {
+  std::vector<HttpResult> results(n);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] { results[i] = http_request(port, "POST", "/predict", body); });
+  }
+  for (auto& t : threads) t.join();
+  return results;
+}
+
+TEST(ServeOverloadTest, ABoundedQueueRefusesAtOnceWith429AndRetryAfterAndServesTheAdmitted) {
+  ServerProcess server({"--model", model(), "--max-concurrent-requests", "2", "--max-batch-requests", "1"});
+  ASSERT_TRUE(server.running()) << server.logs();
+  const std::string body = heavy_body(16);
+  std::map<int, int> statuses;
+  for (int round = 0; round < 5 && statuses[429] == 0; ++round) {
+    for (const auto& r : burst(server.port(), 16, body)) {
+      ++statuses[r.status];
+      if (r.status == 429) {
+        EXPECT_EQ(r.header("retry-after"), "1");
+        const auto j = json::parse(r.body);
+        EXPECT_EQ(j["error_type"], "overloaded") << r.body;
+        EXPECT_NE(j["error"].get<std::string>().find("2"), std::string::npos) << "names the limit: " << r.body;
+      } else if (r.status == 200) {
+        EXPECT_EQ(json::parse(r.body).size(), 16u);
+      }
+    }
+  }
+  EXPECT_GT(statuses[429], 0) << "16 clients at once against 2 slots";
+  EXPECT_GE(statuses[200], 2);
+  for (const auto& [status, count] : statuses) EXPECT_TRUE(status == 200 || status == 429) << status;
+  EXPECT_GT(metric(server.port(), "verdict_request_failures_total", "reason=\"overloaded\""), 0);
+  // Refusal is immediate and leaves nothing behind: a lone request is served.
+  EXPECT_EQ(http_request(server.port(), "POST", "/predict", R"({"inputs": "fine"})").status, 200);
+  EXPECT_EQ(server.terminate(), 0);
+}
+
+TEST(ServeOverloadTest, RequestsPastTheirDeadlineGet504AndCostNoForwardPass) {
+  ServerProcess server({"--model", model(), "--request-timeout-ms", "30", "--max-batch-requests", "1"});
+  ASSERT_TRUE(server.running()) << server.logs();
+  const std::string body = heavy_body(16);
+  std::map<int, int> statuses;
+  for (int round = 0; round < 5 && statuses[504] == 0; ++round) {
+    for (const auto& r : burst(server.port(), 12, body)) {
+      ++statuses[r.status];
+      if (r.status == 504) {
+        EXPECT_EQ(json::parse(r.body)["error_type"], "timeout") << r.body;
+      }
+    }
+  }
+  EXPECT_GT(statuses[504], 0) << "12 heavy requests at once, 30 ms each";
+  for (const auto& [status, count] : statuses) EXPECT_TRUE(status == 200 || status == 504) << status;
+  // Every input of a timed-out request that was still queued was dropped, not computed: fewer
+  // forward passes than inputs sent.
+  const double passes = metric(server.port(), "verdict_batch_size_count", "");
+  int sent = 0;
+  for (const auto& [status, count] : statuses) sent += count * 16;
+  EXPECT_LT(passes, sent);
+  EXPECT_EQ(server.terminate(), 0);
+}
+
+// Opens a connection, sends `request`, and closes it without reading.
+void send_and_hang_up(int port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+  ::close(fd);
+}
+
+TEST(ServeOverloadTest, AClientThatHangsUpBeforeItsTurnCostsNoForwardPass) {
+  ServerProcess server({"--model", model(), "--max-batch-requests", "1"});
+  ASSERT_TRUE(server.running()) << server.logs();
+  const std::string heavy = heavy_body(32);
+  const std::string light = R"({"inputs": [["a review nobody waits for"], ["and another"]]})";
+  const std::string raw = "POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                          "Content-Length: " + std::to_string(light.size()) + "\r\n\r\n" + light;
+  double gone = 0;
+  for (int round = 0; round < 5 && gone == 0; ++round) {
+    // Heavy requests first, so the hung-up ones wait behind them in the queue.
+    std::vector<std::thread> blockers;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 4; ++i) {
+      blockers.emplace_back([&] { ok += http_request(server.port(), "POST", "/predict", heavy).status == 200; });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (int i = 0; i < 8; ++i) send_and_hang_up(server.port(), raw);
+    for (auto& t : blockers) t.join();
+    EXPECT_EQ(ok.load(), 4);
+    gone = metric(server.port(), "verdict_request_failures_total", "reason=\"client_closed\"");
+  }
+  EXPECT_GT(gone, 0) << "requests whose client left are dropped before compute";
+  // The server is unharmed.
+  EXPECT_EQ(http_request(server.port(), "POST", "/predict", light).status, 200);
+  EXPECT_EQ(server.terminate(), 0);
+}
+
+}  // namespace
+}  // namespace verdict
