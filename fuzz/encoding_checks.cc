@@ -67,6 +67,17 @@ Encoding encode_ok(const tokenizer::Tokenizer& tok, std::string_view text,
   return std::move(e).value();
 }
 
+// Special tokens, accents, CJK, controls, a word past max_input_chars_per_word, a dotted I.
+const std::string_view kFixedTexts[] = {
+    "Hello, my dog is cute",
+    "[CLS] [MASK]ed [SEP][UNK] [PAD]",
+    "H\xc3\xa9llo, w\xc3\xb6rld! \xe4\xbd\xa0\xe5\xa5\xbd e\xcc\x81\xcc\xa7 \xc4\xb0stanbul",
+    " \t\r\n\x01\xef\xbf\xbd ",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aa",
+    "",
+};
+
 }  // namespace
 
 bool is_valid_utf8(std::string_view s) {
@@ -143,6 +154,20 @@ void check_encodings(const tokenizer::Tokenizer& tok, std::string_view text,
     if (full.sequence[i] >= 0) expected.push_back(full.ids[i]);
   }
   check(bare.ids == expected, "no special tokens: ids differ from the untruncated ones");
+}
+
+void check_loaded_tokenizer(const tokenizer::Tokenizer& tokenizer) {
+  // The first tokens of the vocabulary, with and without spaces: added tokens and WordPiece
+  // pieces as the file defines them.
+  std::string spaced, glued;
+  for (int32_t id = 0; id < 48 && static_cast<size_t>(id) < tokenizer.vocab_size(); ++id) {
+    const std::string token = tokenizer.id_to_token(id);
+    spaced += token + " ";
+    glued += token;
+  }
+  for (const std::string_view text : kFixedTexts) check_encodings(tokenizer, text, std::nullopt, 3);
+  check_encodings(tokenizer, spaced, glued, 5);
+  check_encodings(tokenizer, glued, std::nullopt, 2);
 }
 
 }  // namespace verdict::fuzz

@@ -17,6 +17,11 @@ namespace verdict::fuzz {
 void check_encodings(const tokenizer::Tokenizer& tokenizer, std::string_view text,
                      std::optional<std::string_view> pair, size_t tiny_max_length);
 
+// What every tokenizer a fuzzed file produced must do: encode fixed texts (special tokens,
+// accents, CJK, controls, a very long word) and texts made of its own first tokens, spaced and
+// glued, consistently (check_encodings).
+void check_loaded_tokenizer(const tokenizer::Tokenizer& tokenizer);
+
 // Strict UTF-8 validation written independently of the tokenizer's (Unicode table 3-7).
 bool is_valid_utf8(std::string_view s);
 

@@ -1,7 +1,8 @@
 // HTTP request bodies through parse_json_body and the API parsers, and every input through
 // url_decode. The first byte picks the parser: 'h' Hugging Face (POST /), 'p' TEI /predict,
-// 'k' KServe infer, 't' TEI /tokenize, the rest of the input being the body; any other first
-// byte gives the whole input, as the body, to all four.
+// 'k' KServe infer, 't' TEI /tokenize, 'e' /explain, 'd' a Discord interaction (its reply built
+// as the route would), the rest of the input being the body; any other first byte gives the
+// whole input, as the body, to all of them.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -9,6 +10,7 @@
 #include <variant>
 
 #include "fuzz_util.h"
+#include "verdict/server/discord.h"
 #include "verdict/server/http_server.h"
 #include "verdict/server/request_parsing.h"
 
@@ -60,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   check_url_decode(input);
   const char route = size > 0 ? input[0] : 0;
-  const bool one = route == 'h' || route == 'p' || route == 'k' || route == 't';
+  const bool one = route == 'h' || route == 'p' || route == 'k' || route == 't' || route == 'e' || route == 'd';
   const std::string body(one ? input.substr(1) : input);
 
   const auto json = parse_json_body(body);
@@ -73,6 +75,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto parsed = parse_tei_tokenize(*j);
     if (const TokenizeRequest* r = checked(parsed, "tei tokenize")) {
       check(!r->inputs.empty(), "tei tokenize: accepted without inputs");
+    }
+  }
+  if (!one || route == 'e') (void)checked(parse_explain(*j), "explain");
+  if (!one || route == 'd') {
+    namespace discord = verdict::server::discord;
+    const discord::Interaction in = discord::parse_interaction(*j);
+    if (in.kind == discord::Interaction::Kind::kImmediate) {
+      check(in.immediate.is_object(), "discord: an immediate reply that is not an object");
+      (void)in.immediate.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    } else if (in.kind == discord::Interaction::Kind::kReview) {
+      // The reply and the alert are built from the parsed fields (author names, ids: the
+      // attacker's text) and must serialise whatever they hold.
+      const verdict::model::LabelScore top{"NEGATIVE", 0.99f};
+      const DiscordConfig config;
+      (void)discord::review_reply(in.review, top, true, config).dump(-1, ' ', false,
+                                                                     nlohmann::json::error_handler_t::replace);
+      (void)discord::alert_payload(in.review, top).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   }
   return 0;

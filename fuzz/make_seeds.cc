@@ -5,7 +5,9 @@
 // tokenizer/bert_uncased.jsonl; fuzz_config every config.json; fuzz_tokenizer_json every
 // tokenizer.json with its vocabulary cut down, plus variants; fuzz_safetensors the first 4 KiB of
 // every model.safetensors, a shrunken valid copy of each, and valid files for kTinyConfigJson;
-// fuzz_requests the committed request bodies, raw and behind each parser's selector byte.
+// fuzz_requests the committed request bodies, raw and behind each parser's selector byte;
+// fuzz_vocab_files the vocab.txt, vocab.json + merges.txt and sentencepiece.bpe.model files cut
+// down to a few KB; fuzz_batch_records CSV/TSV/JSONL files of the golden texts.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -23,6 +25,7 @@
 #include "verdict/model/safetensors.h"
 #include "verdict/model/tensor_names.h"
 #include "verdict/model/torch_checkpoint.h"
+#include "verdict/tokenizer/sentencepiece_model.h"
 #include "testing/torch_files.h"
 
 namespace fs = std::filesystem;
@@ -291,15 +294,140 @@ size_t torch_seeds(const fs::path& testdata, const fs::path& out) {
   return n + 2;
 }
 
+// Lines [begin, end) of a text file.
+std::string lines(const std::string& text, size_t begin, size_t end) {
+  std::string out;
+  size_t line = 0, pos = 0;
+  while (pos < text.size() && line < end) {
+    const size_t nl = std::min(text.find('\n', pos), text.size());
+    if (line >= begin) out.append(text, pos, nl + 1 - pos);
+    pos = nl + 1;
+    ++line;
+  }
+  return out;
+}
+
+void put_varint(std::string& out, uint64_t v) {
+  for (; v >= 0x80; v >>= 7) out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+  out.push_back(static_cast<char>(v));
+}
+void put_bytes(std::string& out, uint32_t field, std::string_view bytes) {
+  put_varint(out, field << 3 | 2);
+  put_varint(out, bytes.size());
+  out.append(bytes);
+}
+
+// A SentencePiece ModelProto with the first `n` pieces of `model` (protobuf wire format: pieces
+// = 1 {piece = 1, score = 2, type = 3}, trainer_spec = 2 {model_type = 3}, normalizer_spec = 3
+// {precompiled_charsmap = 2}).
+std::string sentencepiece_proto(const verdict::tokenizer::SentencePieceModel& model, size_t n, bool charsmap) {
+  std::string out;
+  for (size_t i = 0; i < std::min(n, model.pieces.size()); ++i) {
+    std::string piece;
+    put_bytes(piece, 1, model.pieces[i].piece);
+    piece.push_back(static_cast<char>(2 << 3 | 5));
+    const float score = model.pieces[i].score;
+    piece.append(reinterpret_cast<const char*>(&score), 4);
+    put_varint(piece, 3 << 3 | 0);
+    put_varint(piece, static_cast<uint64_t>(model.pieces[i].type));
+    put_bytes(out, 1, piece);
+  }
+  std::string trainer;
+  put_varint(trainer, 3 << 3 | 0);
+  put_varint(trainer, static_cast<uint64_t>(model.model_type));
+  put_bytes(out, 2, trainer);
+  if (charsmap && !model.precompiled_charsmap.empty()) {
+    std::string normalizer;
+    put_bytes(normalizer, 2, model.precompiled_charsmap);
+    put_bytes(out, 3, normalizer);
+  }
+  return out;
+}
+
+// fuzz_vocab_files: each golden vocab.txt, vocab.json + merges.txt and sentencepiece.bpe.model
+// cut to a few KB that still load, behind their selector byte, and the raw first 8 KiB.
+size_t vocab_file_seeds(const fs::path& testdata, const fs::path& out) {
+  size_t n = 0;
+  for (const fs::path& dir : model_dirs(testdata)) {
+    const std::string name = dir.filename().string();
+    if (fs::exists(dir / "vocab.txt")) {
+      const std::string vocab = read_all(dir / "vocab.txt");
+      // The special tokens, punctuation and characters, then the most frequent words.
+      write_all(out / (name + "-vocab.txt"), "v" + lines(vocab, 0, 110) + lines(vocab, 990, 1100) + lines(vocab, 1996, 2400));
+      ++n;
+    }
+    if (fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt")) {
+      const json vocab = json::parse(read_all(dir / "vocab.json"));
+      json small = json::object();
+      for (const auto& [token, id] : vocab.items()) {
+        if (id.get<int64_t>() < 400) small[token] = id;
+      }
+      // Merges whose parts and result are all in the smaller vocabulary.
+      const std::string merges = read_all(dir / "merges.txt");
+      std::string kept = "#version: 0.2\n";
+      size_t count = 0;
+      for (size_t pos = 0; pos < merges.size() && count < 200;) {
+        const size_t nl = std::min(merges.find('\n', pos), merges.size());
+        const std::string line = merges.substr(pos, nl - pos);
+        pos = nl + 1;
+        const size_t space = line.find(' ');
+        if (line.empty() || line[0] == '#' || space == std::string::npos) continue;
+        const std::string a = line.substr(0, space), b = line.substr(space + 1);
+        if (small.contains(a) && small.contains(b) && small.contains(a + b)) {
+          kept += line + "\n";
+          ++count;
+        }
+      }
+      write_all(out / (name + "-bpe"), "b" + small.dump() + std::string(1, '\0') + kept);
+      ++n;
+    }
+    if (fs::exists(dir / "sentencepiece.bpe.model")) {
+      const std::string file = read_all(dir / "sentencepiece.bpe.model");
+      auto model = verdict::tokenizer::parse_sentencepiece_model(file);
+      if (!model.ok()) verdict::fuzz::fail(name + ": " + model.error().message);
+      write_all(out / (name + "-spm"), "s" + sentencepiece_proto(*model, 400, false));
+      write_all(out / (name + "-spm-head"), "s" + file.substr(0, 8192));
+      n += 2;
+    }
+  }
+  return n;
+}
+
+// fuzz_batch_records: the texts of tokenizer/bert_uncased.jsonl (quotes, commas, accents) as
+// CSV, TSV and JSONL files with a label column, behind the selector byte of each reading mode.
+size_t batch_record_seeds(const fs::path& testdata, const fs::path& out) {
+  std::ifstream in(testdata / "tokenizer" / "bert_uncased.jsonl");
+  std::string csv = "id,text,label\n", csv_bare, tsv = "text\tlabel\n", jsonl;
+  std::string line;
+  for (size_t i = 0; i < 24 && std::getline(in, line); ++i) {
+    const std::string text = json::parse(line).at("text").get<std::string>();
+    const std::string label = i % 2 ? "positive" : "negative";
+    std::string quoted = "\"";
+    for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    quoted += "\"";
+    csv += std::to_string(i) + "," + quoted + "," + label + (i % 3 ? "\n" : "\r\n");
+    csv_bare += quoted + "," + label + "\n";
+    if (text.find('\t') == std::string::npos && text.find('\n') == std::string::npos) tsv += text + "\t" + label + "\n";
+    jsonl += json{{"text", text}, {"label", label}, {"n", i}}.dump() + "\n";
+  }
+  const std::pair<uint8_t, const std::string*> seeds[] = {
+      {0, &csv}, {8, &csv}, {16 | 8, &csv_bare}, {1, &tsv}, {1 | 4 | 8, &tsv}, {2, &jsonl}, {2 | 8, &jsonl}, {32, &csv}};
+  size_t n = 0;
+  for (const auto& [flags, body] : seeds) {
+    write_all(out / ("records-" + std::to_string(n++)), std::string(1, static_cast<char>(flags)) + *body);
+  }
+  return n;
+}
+
 size_t request_seeds(const fs::path& committed, const fs::path& out) {
   size_t n = 0;
   for (const auto& e : fs::directory_iterator(committed)) {
     const std::string body = read_all(e.path());
     const std::string name = e.path().filename().string();
     write_all(out / name, body);
-    for (const char route : {'h', 'p', 'k', 't'})
+    for (const char route : {'h', 'p', 'k', 't', 'e', 'd'})
       write_all(out / (std::string(1, route) + "-" + name), route + body);
-    n += 5;
+    n += 7;
   }
   return n;
 }
@@ -324,6 +452,8 @@ int main(int argc, char** argv) {
       {"fuzz_safetensors", safetensors_seeds, testdata},
       {"fuzz_torch_checkpoint", torch_seeds, testdata},
       {"fuzz_requests", request_seeds, requests},
+      {"fuzz_vocab_files", vocab_file_seeds, testdata},
+      {"fuzz_batch_records", batch_record_seeds, testdata},
   };
   for (const Target& t : targets) {
     const fs::path dir = out / t.name;
