@@ -1,6 +1,6 @@
 # Convenience targets; the README's two commands (scripts/run, scripts/test) need no make.
 # Long runs (fuzzing, soak, image builds, peer benchmarks) live here, not in CI.
-.PHONY: build asan test fuzz ui-test
+.PHONY: build asan test fuzz soak ui-test
 build:
 	scripts/build release
 asan:
@@ -10,6 +10,15 @@ test:
 # FUZZ_SECONDS per target (default 300)
 fuzz:
 	scripts/fuzz $${FUZZ_SECONDS:-300}
+# Soak (bench/soak.sh): SOAK_MINUTES (default 10) of wrk at saturation against `verdict serve` on
+# MODEL (default: the full-size random DistilBERT, generated if missing), RSS every 10 s.
+# SOAK_FLAGS: extra serve flags, e.g. "--dtype int8".
+SOAK_MODEL ?= ../models/distilbert-sst2-random
+soak: build
+	test -f $(SOAK_MODEL)/model.safetensors || build/release/src/verdict/cli/verdict dev random-model \
+	  --config ../shared/testdata/models/distilbert-base-uncased-finetuned-sst-2-english-shapes/config.json \
+	  --out $(SOAK_MODEL) --seed 1
+	SERVE_FLAGS="$${SOAK_FLAGS:-}" bench/soak.sh $(SOAK_MODEL) $${SOAK_MINUTES:-10}
 # Container image (deploy/build-image.sh: podman, offline, debootstrapped base) and its smoke test.
 # Not in CI: the image build compiles Verdict again inside the build stage (see README).
 .PHONY: image image-test
