@@ -56,61 +56,78 @@ nlohmann::json ephemeral(const std::string& content) {
   return {{"type", 4}, {"data", {{"content", content}, {"flags", 64}}}};
 }
 
+namespace {
+
+// Field readers that never throw: a field of the wrong type reads as absent (nlohmann's
+// value() throws type_error for it, and the body is the sender's).
+std::string str_field(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  const auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+int64_t int_field(const nlohmann::json& obj, const char* key, int64_t absent) {
+  if (!obj.is_object()) return absent;
+  const auto it = obj.find(key);
+  return it != obj.end() && it->is_number_integer() ? it->get<int64_t>() : absent;
+}
+const nlohmann::json& obj_field(const nlohmann::json& obj, const char* key) {
+  static const nlohmann::json empty = nlohmann::json::object();
+  if (!obj.is_object()) return empty;
+  const auto it = obj.find(key);
+  return it != obj.end() && it->is_object() ? *it : empty;
+}
+
+}  // namespace
+
 Interaction parse_interaction(const nlohmann::json& body) {
   Interaction out;
   if (!body.is_object() || !body.contains("type") || !body["type"].is_number_integer()) {
     out.immediate = ephemeral("Verdict could not read this interaction.");
     return out;
   }
-  const int type = body["type"].get<int>();
+  const int64_t type = body["type"].get<int64_t>();
   if (type == 1) {
     out.kind = Interaction::Kind::kPing;
     return out;
   }
-  const auto data = body.value("data", nlohmann::json::object());
-  if (type != 2 || !data.is_object()) {
+  const nlohmann::json& data = obj_field(body, "data");
+  if (type != 2 || data.empty()) {
     out.immediate = ephemeral("Verdict only answers its commands: /review and \"Check sentiment\".");
     return out;
   }
-  const int command_type = data.value("type", 1);
-  const std::string name = data.value("name", "");
+  const int64_t command_type = int_field(data, "type", 1);
+  const std::string name = str_field(data, "name");
   if (command_type == 3) {  // message context menu: classify the target message
-    const std::string target = data.value("target_id", "");
-    const auto messages = data.contains("resolved") && data["resolved"].is_object()
-                              ? data["resolved"].value("messages", nlohmann::json::object())
-                              : nlohmann::json::object();
-    if (!messages.is_object() || !messages.contains(target) || !messages[target].is_object()) {
+    const std::string target = str_field(data, "target_id");
+    const nlohmann::json& message = obj_field(obj_field(obj_field(data, "resolved"), "messages"), target.c_str());
+    if (message.empty()) {
       out.immediate = ephemeral("Verdict could not find the message to check.");
       return out;
     }
-    const auto& message = messages[target];
-    out.review.text = message.value("content", "");
-    if (message.contains("author") && message["author"].is_object()) {
-      out.review.author_id = message["author"].value("id", "");
-      out.review.author_name = message["author"].value("username", "");
-    }
+    out.review.text = str_field(message, "content");
+    out.review.author_id = str_field(obj_field(message, "author"), "id");
+    out.review.author_name = str_field(obj_field(message, "author"), "username");
   } else if (command_type == 1 && name == "review") {
-    for (const auto& option : data.value("options", nlohmann::json::array())) {
-      if (option.is_object() && option.value("name", "") == "text" && option.contains("value") &&
-          option["value"].is_string()) {
-        out.review.text = option["value"].get<std::string>();
+    const auto options = data.find("options");
+    if (options != data.end() && options->is_array()) {
+      for (const auto& option : *options) {
+        if (str_field(option, "name") == "text" && option.contains("value") && option["value"].is_string()) {
+          out.review.text = option["value"].get<std::string>();
+        }
       }
     }
-    const auto user = body.contains("member") && body["member"].is_object()
-                          ? body["member"].value("user", nlohmann::json::object())
-                          : body.value("user", nlohmann::json::object());
-    if (user.is_object()) {
-      out.review.author_id = user.value("id", "");
-      out.review.author_name = user.value("username", "");
-    }
+    const nlohmann::json& member = obj_field(body, "member");
+    const nlohmann::json& user = member.empty() ? obj_field(body, "user") : obj_field(member, "user");
+    out.review.author_id = str_field(user, "id");
+    out.review.author_name = str_field(user, "username");
   } else {
     out.immediate = ephemeral("Unknown command '" + excerpt(name, 100) +
                               "': Verdict answers /review and \"Check sentiment\".");
     return out;
   }
-  out.review.guild_id = body.value("guild_id", "");
-  out.review.channel_id = body.value("channel_id", "");
-  if (command_type == 3) out.review.message_id = data.value("target_id", "");
+  out.review.guild_id = str_field(body, "guild_id");
+  out.review.channel_id = str_field(body, "channel_id");
+  if (command_type == 3) out.review.message_id = str_field(data, "target_id");
   if (out.review.text.find_first_not_of(" \t\r\n") == std::string::npos) {
     out.immediate = ephemeral("There is no text to check.");
     return out;

@@ -70,6 +70,27 @@ TEST(DiscordInteractionTest, ReadsPingSlashCommandAndMessageCommand) {
   EXPECT_EQ(message.review.author_id, "5") << "the review's author, not the moderator who clicked";
 }
 
+// Found by fuzz_requests: a field of the wrong type made nlohmann's value() throw out of a
+// function documented never to throw.
+TEST(DiscordInteractionTest, FieldsOfTheWrongTypeNeverThrow) {
+  for (const char* body : {
+           R"({"type": 2, "data": {"type": "Check sentiment", "target_id": "1"}})",
+           R"({"type": 2, "data": {"type": 3, "target_id": 5, "resolved": {"messages": []}}})",
+           R"({"type": 2, "data": {"type": 3, "target_id": "1", "resolved": {"messages": {"1": {"content": 7, "author": "x"}}}}})",
+           R"({"type": 2, "data": {"type": 1, "name": ["review"]}})",
+           R"({"type": 2, "data": {"type": 1, "name": "review", "options": {"name": "text"}}, "member": []})",
+           R"({"type": 2, "data": {"type": 1, "name": "review", "options": [{"name": 1, "value": "x"}, {"name": "text", "value": "ok"}]}, "member": {"user": {"id": 42}}, "guild_id": 3})",
+           R"({"type": 99999999999999, "data": 1})",
+       }) {
+    Interaction in;
+    EXPECT_NO_THROW(in = parse_interaction(nlohmann::json::parse(body))) << body;
+    if (in.kind == Interaction::Kind::kReview) {
+      EXPECT_EQ(in.review.text, "ok") << body;
+      EXPECT_EQ(in.review.author_id, "") << "an id that is not a string reads as absent";
+    }
+  }
+}
+
 TEST(DiscordInteractionTest, AnswersEverythingElseWithAnEphemeralMessage) {
   for (const char* body : {R"({"type": 2, "data": {"type": 1, "name": "weather"}})",
                            R"({"type": 3, "data": {}})", R"({"type": "x"})", R"([1])",
