@@ -40,25 +40,34 @@ for _ in $(seq 600); do
 done
 [ -n "$port" ] || { echo "soak: the server did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
 
-# One JSON body per review; the Lua script cycles through them, half to /predict (TEI), half to
-# / (Hugging Face), so both parsers and both response writers are soaked.
+# The reviews, JSON-escaped; the Lua script cycles through them, half to /predict (TEI), half to
+# / (Hugging Face), so both parsers and both response writers are soaked. Each text gets a
+# unique suffix (UNIQUE=0: off), so every request runs the model and the result cache keeps
+# evicting (its memory bound is part of what is soaked) instead of answering from memory.
 awk -F'\t' 'NF >= 1 && $1 != "" { print $1 }' "$reviews" | head -n 5000 >"$work/texts.txt"
 [ -s "$work/texts.txt" ] || { echo "soak: no texts in $reviews" >&2; exit 1; }
 {
-  echo "bodies = {"
+  echo "texts = {"
   while IFS= read -r t; do
     t=${t//\\/\\\\}; t=${t//\"/\\\"}; t=${t//$'\r'/}
-    printf '  [==[{"inputs": "%s"}]==],\n' "$t"
+    printf '  [==[%s]==],\n' "$t"
   done <"$work/texts.txt"
   echo "}"
-} >"$work/bodies.lua"
+} >"$work/texts.lua"
 cat >"$work/soak.lua" <<LUA
-dofile("$work/bodies.lua")
-local i = 0
+dofile("$work/texts.lua")
+local i, n = 0, 0
+local unique = ${UNIQUE:-1} == 1
+init = function(args)
+  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000)
+  prefix = tostring(math.random(1, 1000000000))
+end
 request = function()
-  i = i % #bodies + 1
+  i = i % #texts + 1
+  n = n + 1
+  local text = unique and (texts[i] .. " #" .. prefix .. "-" .. n) or texts[i]
   local path = (i % 2 == 0) and "/predict" or "/"
-  return wrk.format("POST", path, {["Content-Type"] = "application/json"}, bodies[i])
+  return wrk.format("POST", path, {["Content-Type"] = "application/json"}, '{"inputs": "' .. text .. '"}')
 end
 done = function(summary, latency, requests)
   local e = summary.errors
