@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # HTTP load on a local `verdict serve`: wrk at several concurrencies for a bounded time,
 # POSTing real reviews (../shared/data/reviews) to /predict. Reports throughput, p50/p99,
-# errors and the server's RSS. Loopback only.
+# errors and the server's RSS. Loopback only. The result cache is off (CACHE_SIZE=0) unless
+# CACHE_SIZE is set: the 1000 reviews repeat, and from the cache they would measure a map look-up.
+# SERVE_FLAGS: extra `verdict serve` flags, e.g. "--dtype int8".
 #   bench/http_load.sh MODEL_DIR [seconds per level=10] [levels="1 8 32 64"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,7 @@ command -v wrk >/dev/null || { echo "http_load: install wrk (apt-get install wrk
 
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-"$bin" serve --model "$model" --host 127.0.0.1 --port 0 --log-format text ${SERVE_FLAGS:-} >"$work/server.log" 2>&1 &
+"$bin" serve --model "$model" --host 127.0.0.1 --port 0 --log-format text --cache-size "${CACHE_SIZE:-0}" ${SERVE_FLAGS:-} >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 600); do
   port=$(grep -oE 'on 127\.0\.0\.1:[0-9]+ ' "$work/server.log" | grep -oE '[0-9]+ $' | tr -d ' ' || true)
