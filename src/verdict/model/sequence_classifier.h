@@ -60,6 +60,9 @@ class SequenceClassifier {
   SequenceClassifier(ModelConfig config, std::unique_ptr<WeightStore> weights, const ModelOptions& options);
   // Projects rows of `x` to q|k|v (or k|v only) columns of `out` (row stride 3 * hidden).
   void project(const Layer& layer, const float* x, size_t rows, float* out, bool keys_and_values_only) const;
+  // x += feed_forward(x) for `rows` rows, in chunks, so the intermediate activations (4x wider
+  // than the hidden state) take a fixed buffer instead of one that grows with the batch.
+  void feed_forward(const Layer& layer, float* x, size_t rows);
   Status validate(const Batch& batch) const;
   void embed(const Batch& batch);
 
