@@ -15,15 +15,11 @@ reviews="${REVIEWS:-../shared/data/reviews/yelp_labelled.txt}"
 command -v wrk >/dev/null || { echo "http_load: install wrk (apt-get install wrk)" >&2; exit 1; }
 
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-"$bin" serve --model "$model" --host 127.0.0.1 --port 0 --log-format text --cache-size "${CACHE_SIZE:-0}" ${SERVE_FLAGS:-} >"$work/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 600); do
-  port=$(grep -oE 'on 127\.0\.0\.1:[0-9]+ ' "$work/server.log" | grep -oE '[0-9]+ $' | tr -d ' ' || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "${port:-}" ] || { cat "$work/server.log"; exit 1; }
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$pid" ] && wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+. bench/local_server.sh
+# shellcheck disable=SC2086  # SERVE_FLAGS is a list of flags
+start_local_server --cache-size "${CACHE_SIZE:-0}" ${SERVE_FLAGS:-}
 
 # One JSON body per review, cycled through by the Lua script.
 python3 - "$reviews" "$work/bodies.lua" <<'PY'

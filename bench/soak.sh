@@ -31,17 +31,9 @@ slices=$(( (total_seconds + slice - 1) / slice ))
 work=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$pid" ] && wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+. bench/local_server.sh
 # shellcheck disable=SC2086  # SERVE_FLAGS is a list of flags
-"$bin" serve --model "$model" --host 127.0.0.1 --port 0 --log-format text ${SERVE_FLAGS:-} >"$work/server.log" 2>&1 &
-pid=$!
-port=""
-for _ in $(seq 600); do
-  port=$(grep -oE 'on 127\.0\.0\.1:[0-9]+ ' "$work/server.log" | grep -oE '[0-9]+ $' | tr -d ' ' || true)
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "soak: the server did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
+start_local_server ${SERVE_FLAGS:-}
 
 # The reviews, JSON-escaped; the Lua script cycles through them, half to /predict (TEI), half to
 # / (Hugging Face), so both parsers and both response writers are soaked. Each text gets a
