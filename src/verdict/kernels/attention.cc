@@ -1,8 +1,13 @@
 #include "verdict/kernels/attention.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <vector>
 
+#include "verdict/kernels/cpu.h"
 #include "verdict/kernels/engine.h"
 #include "verdict/kernels/softmax.h"
 
@@ -55,6 +60,30 @@ void Attention::forward(const float* qkv, size_t seq_len, float* ctx, float* sco
   softmax_rows(scores, heads_ * seq_len, seq_len);
   impl_->context.execute(strm, {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, v}, {DNNL_ARG_DST, c}});
   strm.wait();
+}
+
+void Attention::forward_packed(const float* qkv, const uint32_t* cu, size_t batch, float* ctx) const {
+  const size_t D = heads_ * head_dim_;
+  const auto one = [&](size_t b) {
+    const size_t start = cu[b], len = cu[b + 1] - cu[b];
+    thread_local std::vector<float> scores;  // each thread its own, grow-only
+    if (scores.size() < scratch_floats(len)) scores.resize(scratch_floats(len));
+    forward(qkv + start * 3 * D, len, ctx + start * D, scores.data());
+  };
+  const size_t threads = num_threads();
+  // With fewer sequences than two per thread, whole sequences would leave cores idle: let each
+  // sequence's products use the pool instead.
+  if (threads <= 1 || batch < 2 * threads || omp_in_parallel()) {
+    for (size_t b = 0; b < batch; ++b) one(b);
+    return;
+  }
+  thread_local std::vector<uint32_t> order;
+  order.resize(batch);
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return cu[a + 1] - cu[a] > cu[b + 1] - cu[b]; });
+  const uint32_t* longest_first = order.data();  // this thread's, not each worker's own
+#pragma omp parallel for num_threads(static_cast<int>(threads)) schedule(dynamic, 1)
+  for (size_t i = 0; i < batch; ++i) one(longest_first[i]);
 }
 
 void Attention::attend_one(const float* q, const float* kv, size_t kv_stride, size_t seq_len, float* ctx,

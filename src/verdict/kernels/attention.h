@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 namespace verdict::kernels {
@@ -19,6 +20,10 @@ class Attention {
   // ctx: [seq_len, hidden] output. scores: scratch of at least scratch_floats(seq_len).
   void forward(const float* qkv, size_t seq_len, float* ctx, float* scores) const;
   size_t scratch_floats(size_t seq_len) const { return heads_ * seq_len * seq_len; }
+  // forward() for every sequence of a packed batch: sequence b is rows [cu[b], cu[b + 1]) of
+  // qkv and ctx. Batches of several sequences spread them over the intra-op pool (one fork for
+  // all, longest first) rather than forking inside each sequence's small products.
+  void forward_packed(const float* qkv, const uint32_t* cu_seq_lengths, size_t batch, float* ctx) const;
 
   // Attention for one query row only (a classifier's last layer needs just the [CLS] row).
   // q: [hidden]; kv: the key of token j at kv + j * kv_stride, its value hidden floats after it;

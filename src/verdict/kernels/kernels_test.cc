@@ -191,6 +191,38 @@ TEST(AttentionTest, OneQueryRowEqualsTheFirstRowOfFullAttention) {
   }
 }
 
+TEST(AttentionTest, PackedBatchEqualsEachSequenceAlone) {
+  const size_t H = 4, d = 8, D = H * d;
+  Attention attn(H, d);
+  // From one sequence (products forked inside) to many (sequences spread over the pool),
+  // lengths unsorted so the longest-first order is exercised.
+  for (size_t batch : {1, 3, 9}) {
+    std::vector<uint32_t> cu{0};
+    for (size_t b = 0; b < batch; ++b) cu.push_back(cu.back() + static_cast<uint32_t>(1 + (b * 37) % 23));
+    const size_t T = cu.back();
+    auto qkv = random_vector(T * 3 * D, static_cast<unsigned>(batch));
+    std::vector<float> packed(T * D), alone(T * D);
+    attn.forward_packed(qkv.data(), cu.data(), batch, packed.data());
+    for (size_t b = 0; b < batch; ++b) {
+      const size_t len = cu[b + 1] - cu[b];
+      std::vector<float> scratch(attn.scratch_floats(len));
+      attn.forward(qkv.data() + cu[b] * 3 * D, len, alone.data() + cu[b] * D, scratch.data());
+    }
+    for (size_t i = 0; i < T * D; ++i) ASSERT_EQ(packed[i], alone[i]) << "batch " << batch << " at " << i;
+  }
+}
+
+TEST(LayerNormTest, RowsSpreadOverThePoolMatchOneRowAtATime) {
+  const size_t rows = 300, cols = 769;  // enough work to fork
+  auto x = random_vector(rows * cols, 9), gamma = random_vector(cols, 10), beta = random_vector(cols, 11);
+  std::vector<float> all(rows * cols), each(rows * cols);
+  layer_norm(x.data(), gamma.data(), beta.data(), all.data(), rows, cols, 1e-12f);
+  for (size_t r = 0; r < rows; ++r) {
+    layer_norm(x.data() + r * cols, gamma.data(), beta.data(), each.data() + r * cols, 1, cols, 1e-12f);
+  }
+  EXPECT_EQ(all, each);
+}
+
 TEST(LayerNormTest, NormalisesEachRowInPlace) {
   const size_t rows = 3, cols = 37;
   auto x = random_vector(rows * cols, 7, 3.f), g = random_vector(cols, 8), b = random_vector(cols, 9);

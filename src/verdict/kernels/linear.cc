@@ -1,7 +1,5 @@
 #include "verdict/kernels/linear.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -11,6 +9,7 @@
 
 #include "verdict/kernels/cpu.h"
 #include "verdict/kernels/engine.h"
+#include "verdict/kernels/parallel.h"
 #include "verdict/kernels/vector_ops.h"
 
 namespace verdict::kernels {
@@ -77,21 +76,6 @@ T* scratch(size_t n) {
   thread_local std::vector<T> buffer;
   if (buffer.size() < n) buffer.resize(n);
   return buffer.data();
-}
-
-// Runs f(begin, end) over row ranges on the intra-op pool when the work is worth a fork.
-template <class F>
-void for_rows(size_t rows, size_t cols, F&& f) {
-  const size_t threads = std::min(num_threads(), rows);
-  if (threads <= 1 || rows * cols < (1u << 15)) {
-    f(size_t{0}, rows);
-    return;
-  }
-#pragma omp parallel for num_threads(static_cast<int>(threads)) schedule(static)
-  for (size_t t = 0; t < threads; ++t) {
-    const size_t begin = rows * t / threads, end = rows * (t + 1) / threads;
-    if (begin < end) f(begin, end);
-  }
 }
 
 dnnl::post_ops make_post_ops(PostOp post_op, bool accumulate) {

@@ -215,6 +215,8 @@ const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "verdict/kernels/parallel.h"
+
 namespace verdict::kernels {
 
 HWY_EXPORT(QuantizeRowsU8);
@@ -235,7 +237,10 @@ void dequantize_rows(const int32_t* acc, size_t rows, size_t cols, const Dequant
 
 void layer_norm(const float* x, const float* gamma, const float* beta, float* y, size_t rows,
                 size_t cols, float eps) {
-  HWY_DYNAMIC_DISPATCH(LayerNormRows)(x, gamma, beta, y, rows, cols, eps);
+  // Row-independent and memory-bound: on one core it left the other idle between two products.
+  for_rows(rows, cols, [&](size_t b, size_t e) {
+    HWY_DYNAMIC_DISPATCH(LayerNormRows)(x + b * cols, gamma, beta, y + b * cols, e - b, cols, eps);
+  });
 }
 
 void softmax_rows(float* x, size_t rows, size_t cols) {

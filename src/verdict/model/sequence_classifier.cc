@@ -226,7 +226,7 @@ Result<std::vector<float>> SequenceClassifier::forward(const Batch& batch) {
   float* h = grow(hidden_, T * D);
   float* qkv = grow(qkv_, T * 3 * D);
   float* ctx = grow(context_, T * D);
-  float* scores = grow(scores_, attention_.scratch_floats(max_len));
+  float* scores = grow(scores_, max_len);  // attend_one: one row of scores
   const float eps = config_.layer_norm_eps;
 
   embed(batch);
@@ -236,10 +236,7 @@ Result<std::vector<float>> SequenceClassifier::forward(const Batch& batch) {
     const Layer& layer = layers_[l];
     const auto& w = weights.layers[l];
     project(layer, h, T, qkv, /*keys_and_values_only=*/false);
-    for (size_t b = 0; b < B; ++b) {
-      const size_t start = batch.cu_seq_lengths[b];
-      attention_.forward(qkv + start * 3 * D, batch.seq_len(b), ctx + start * D, scores);
-    }
+    attention_.forward_packed(qkv, batch.cu_seq_lengths.data(), B, ctx);
     layer.attention_output.forward(ctx, T, h);  // h += attention output (residual)
     kernels::layer_norm(h, w.attention_norm.gamma, w.attention_norm.beta, h, T, D, eps);
     feed_forward(layer, h, T);
