@@ -96,8 +96,9 @@ class LowPrecisionLinearTest : public ::testing::TestWithParam<std::tuple<Precis
 TEST_P(LowPrecisionLinearTest, StaysCloseToTheExactProduct) {
   const auto [precision, op, accumulate] = GetParam();
   if (auto st = precision_supported(precision); !st.ok()) GTEST_SKIP() << st.error().message;
-  // 150 rows: more than one 64-row call of the int8 convolution path, and a remainder.
-  for (const auto& [m, n, k] : {std::tuple{1, 3, 5}, {7, 33, 65}, {17, 130, 300}, {150, 40, 70}}) {
+  // 150 rows: more than one 64-row call of the int8 convolution path, and a remainder; 333: a
+  // 256-row call, 64-row ones and a remainder, all with the weights packed once.
+  for (const auto& [m, n, k] : {std::tuple{1, 3, 5}, {7, 33, 65}, {17, 130, 300}, {150, 40, 70}, {333, 24, 40}}) {
     auto w = random_vector(n * k, 21, 0.3f), b = random_vector(n, 22), x = random_vector(m * k, 23);
     const size_t stride = n + 2;
     auto y = random_vector(m * stride, 24);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "verdict/kernels/cpu.h"
@@ -49,9 +50,11 @@ int activation_qmax() {
 
 memory::dim dim(size_t v) { return static_cast<memory::dim>(v); }
 
-// Rows per call of the int8 1x1-convolution path (below): enough for its kernel to reach full
-// speed, few enough sizes (1..kConvRows) that each gets its own primitive once.
+// Rows per call of the int8 1x1-convolution path (below): kConvRows and fewer each get their own
+// primitive, made once on first use; larger inputs go in calls of kConvBigRows rows, so that a
+// packed batch of 2000 tokens costs 9 forks of the pool rather than 33.
 constexpr size_t kConvRows = 64;
+constexpr size_t kConvBigRows = 256;
 
 // An int8 product as a 1x1 convolution over a [rows x 1] "image" in NHWC: src [rows, K] u8 and
 // dst [rows, N] s32 row-major are exactly NHWC, and oneDNN packs the weights once for its JIT
@@ -126,9 +129,11 @@ struct Linear::Impl {
   std::vector<float> col_scale, bias_copy;
   std::vector<int32_t> col_sum;
   int qmax = 127;
-  // The 1x1-convolution path: one primitive per row count 1..kConvRows, made on first use.
+  // The 1x1-convolution path: one primitive per row count 1..kConvRows and kConvBigRows,
+  // made on first use.
   bool rows_as_pixels = false;
   std::vector<std::optional<dnnl::convolution_forward>> conv_by_rows;
+  std::optional<dnnl::convolution_forward> conv_big;
 };
 
 Linear::Linear(const float* weight, const float* bias, size_t out_features, size_t in_features,
@@ -254,10 +259,15 @@ void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride) con
       quantize_rows_u8(x + b * in_, e - b, in_, qmax, q + b * in_, row_scale + b, row_zero + b);
     });
     if (im.rows_as_pixels) {
-      for (size_t r0 = 0; r0 < rows; r0 += kConvRows) {
-        const size_t m = std::min(kConvRows, rows - r0);
-        auto& conv = impl_->conv_by_rows[m - 1];
-        if (!conv) conv.emplace(conv_rows_pd(dim(m), K, N));
+      for (size_t r0 = 0, m = 0; r0 < rows; r0 += m) {
+        m = rows - r0 >= kConvBigRows ? kConvBigRows : std::min(kConvRows, rows - r0);
+        auto& conv = m == kConvBigRows ? impl_->conv_big : impl_->conv_by_rows[m - 1];
+        if (!conv) {
+          const auto pd = conv_rows_pd(dim(m), K, N);
+          // The weights were packed once, for kConvRows rows: every row count must read them alike.
+          if (pd.weights_desc() != im.weight_md) throw std::logic_error("int8 convolution: weight layout depends on rows");
+          conv.emplace(pd);
+        }
         memory src({{1, K, dim(m), 1}, dt::u8, memory::format_tag::nhwc}, eng, q + r0 * in_);
         memory dst({{1, N, dim(m), 1}, dt::s32, memory::format_tag::nhwc}, eng, acc + r0 * out_);
         conv->execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});

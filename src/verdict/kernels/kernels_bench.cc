@@ -1,0 +1,121 @@
+// Google Benchmark of the kernels at DistilBERT's shapes: what each int8/fp32 product reaches
+// (GOP/s, against the CPU's ceiling) and what the row-wise epilogues around it cost.
+//   build/release/src/verdict/kernels/verdict_kernels_bench [--benchmark_filter=...]
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "verdict/kernels/attention.h"
+#include "verdict/kernels/layer_norm.h"
+#include "verdict/kernels/linear.h"
+#include "verdict/kernels/vector_ops.h"
+
+namespace verdict::kernels {
+namespace {
+
+std::vector<float> random_vector(size_t n, unsigned seed, float scale = 1.f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+// Args: rows, in_features, out_features, precision (0 fp32, 2 int8).
+void BM_Linear(benchmark::State& state) {
+  const auto rows = static_cast<size_t>(state.range(0)), K = static_cast<size_t>(state.range(1)),
+             N = static_cast<size_t>(state.range(2));
+  const auto precision = static_cast<Precision>(state.range(3));
+  const auto w = random_vector(N * K, 1, 0.05f), b = random_vector(N, 2), x = random_vector(rows * K, 3);
+  std::vector<float> y(rows * N);
+  Linear lin(w.data(), b.data(), N, K, PostOp::kNone, false, precision);
+  for (auto _ : state) {
+    lin.forward(x.data(), rows, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GOP/s"] =
+      benchmark::Counter(2.0 * rows * K * N * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+void LinearShapes(benchmark::internal::Benchmark* b) {
+  for (int64_t p : {0, 2}) {
+    for (int64_t rows : {1, 32, 256, 2048}) {
+      for (auto [K, N] : {std::pair<int64_t, int64_t>{768, 2304}, {768, 3072}, {3072, 768}}) b->Args({rows, K, N, p});
+    }
+  }
+}
+BENCHMARK(BM_Linear)->Apply(LinearShapes)->ArgNames({"rows", "K", "N", "int8"})->UseRealTime();
+
+// Args: cols, post-op. 256 rows, as the feed-forward chunks.
+void BM_Dequantize(benchmark::State& state) {
+  const size_t rows = 256, cols = static_cast<size_t>(state.range(0));
+  const auto op = static_cast<PostOp>(state.range(1));
+  std::vector<int32_t> acc(rows * cols), col_sum(cols), zero(rows, 60);
+  std::mt19937 rng(4);
+  for (auto& a : acc) a = static_cast<int32_t>(rng() % 200000) - 100000;
+  for (auto& s : col_sum) s = static_cast<int32_t>(rng() % 2000) - 1000;
+  const auto row_scale = random_vector(rows, 5, 0.01f), col_scale = random_vector(cols, 6, 0.01f),
+             bias = random_vector(cols, 7);
+  std::vector<float> y(rows * cols);
+  const Dequantize how{row_scale.data(), zero.data(), col_scale.data(), col_sum.data(), bias.data(), op, true};
+  for (auto _ : state) {
+    dequantize_rows(acc.data(), rows, cols, how, y.data(), cols);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * rows * cols));
+}
+BENCHMARK(BM_Dequantize)
+    ->Args({768, static_cast<int64_t>(PostOp::kNone)})
+    ->Args({3072, static_cast<int64_t>(PostOp::kNone)})
+    ->Args({3072, static_cast<int64_t>(PostOp::kGeluErf)})
+    ->Args({3072, static_cast<int64_t>(PostOp::kGeluTanh)})
+    ->ArgNames({"cols", "post_op"});
+
+void BM_Quantize(benchmark::State& state) {
+  const size_t rows = 256, cols = static_cast<size_t>(state.range(0));
+  const auto x = random_vector(rows * cols, 8);
+  std::vector<uint8_t> q(rows * cols);
+  std::vector<float> scale(rows);
+  std::vector<int32_t> zero(rows);
+  for (auto _ : state) {
+    quantize_rows_u8(x.data(), rows, cols, 127, q.data(), scale.data(), zero.data());
+    benchmark::DoNotOptimize(q.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * rows * cols));
+}
+BENCHMARK(BM_Quantize)->Arg(768)->Arg(3072)->ArgName("cols");
+
+void BM_LayerNorm(benchmark::State& state) {
+  const size_t rows = static_cast<size_t>(state.range(0)), cols = 768;
+  auto x = random_vector(rows * cols, 9);
+  const auto gamma = random_vector(cols, 10), beta = random_vector(cols, 11);
+  for (auto _ : state) {
+    layer_norm(x.data(), gamma.data(), beta.data(), x.data(), rows, cols, 1e-12f);
+    benchmark::DoNotOptimize(x.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * rows * cols));
+}
+BENCHMARK(BM_LayerNorm)->Arg(32)->Arg(2048)->ArgName("rows")->UseRealTime();
+
+// A batch of 32 sequences of 10..120 tokens, as the mixed-length throughput run.
+void BM_AttentionPacked(benchmark::State& state) {
+  const size_t H = 12, d = 64, D = H * d, batch = static_cast<size_t>(state.range(0));
+  std::vector<uint32_t> cu{0};
+  std::mt19937 rng(12);
+  for (size_t b = 0; b < batch; ++b) cu.push_back(cu.back() + 10 + static_cast<uint32_t>(rng() % 111));
+  const auto qkv = random_vector(cu.back() * 3 * D, 13);
+  std::vector<float> ctx(cu.back() * D);
+  Attention attn(H, d);
+  for (auto _ : state) {
+    attn.forward_packed(qkv.data(), cu.data(), batch, ctx.data());
+    benchmark::DoNotOptimize(ctx.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+}
+BENCHMARK(BM_AttentionPacked)->Arg(1)->Arg(32)->ArgName("sequences")->UseRealTime();
+
+}  // namespace
+}  // namespace verdict::kernels
+
+BENCHMARK_MAIN();
