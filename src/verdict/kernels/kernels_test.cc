@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "verdict/kernels/attention.h"
@@ -137,6 +138,25 @@ TEST(LinearTest, Int8HandlesZeroRowsAndConstantInputs) {
   EXPECT_EQ(y[0], 42.f);
   lin.forward(x.data(), 2, y.data());  // all-zero input rows give exactly zero
   for (float v : y) EXPECT_EQ(v, 0.f);
+}
+
+TEST(LinearTest, Int8LayersHandingOverQuantisedRowsEqualTwoPlainForwards) {
+  const size_t rows = 300, D = 24, F = 70;  // several convolution calls per product
+  auto w1 = random_vector(F * D, 31, 0.3f), b1 = random_vector(F, 32), w2 = random_vector(D * F, 33, 0.3f),
+       b2 = random_vector(D, 34), x = random_vector(rows * D, 35);
+  Linear in(w1.data(), b1.data(), F, D, PostOp::kGeluErf, false, Precision::kInt8);
+  Linear out(w2.data(), b2.data(), D, F, PostOp::kNone, /*accumulate=*/true, Precision::kInt8);
+  std::vector<float> mid(rows * F), plain = x, fused = x;
+  in.forward(x.data(), rows, mid.data());
+  out.forward(mid.data(), rows, plain.data());
+  std::vector<uint8_t> values(rows * F);
+  std::vector<float> scale(rows);
+  std::vector<int32_t> zero(rows);
+  const QuantizedRows handed{values.data(), scale.data(), zero.data()};
+  in.forward_quantized_output(x.data(), rows, handed);
+  out.forward_quantized_input(handed, rows, fused.data());
+  EXPECT_EQ(fused, plain);
+  EXPECT_THROW(out.forward_quantized_output(x.data(), rows, handed), std::logic_error);  // accumulates
 }
 
 TEST(PrecisionTest, NamesRoundTripAndUnknownNamesAreRefused) {

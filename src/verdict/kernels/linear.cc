@@ -238,9 +238,87 @@ size_t Linear::owned_weight_bytes() const {
          impl_->col_sum.size() * sizeof(int32_t);
 }
 
+void Linear::quantize_input(const float* x, size_t rows, const QuantizedRows& q) const {
+  for_rows(rows, in_, [&](size_t b, size_t e) {
+    quantize_rows_u8(x + b * in_, e - b, in_, impl_->qmax, q.values + b * in_, q.scale + b, q.zero + b);
+  });
+}
+
+void Linear::int8_product(const uint8_t* q, size_t rows, int32_t* acc) const {
+  auto& eng = cpu_engine();
+  auto& strm = cpu_stream();
+  const Impl& im = *impl_;
+  const auto K = dim(in_), N = dim(out_);
+  memory wei(im.weight_md, eng, static_cast<void*>(const_cast<uint8_t*>(im.packed.data())));
+  if (im.rows_as_pixels) {
+    for (size_t r0 = 0, m = 0; r0 < rows; r0 += m) {
+      m = rows - r0 >= kConvBigRows ? kConvBigRows : std::min(kConvRows, rows - r0);
+      auto& conv = m == kConvBigRows ? impl_->conv_big : impl_->conv_by_rows[m - 1];
+      if (!conv) {
+        const auto pd = conv_rows_pd(dim(m), K, N);
+        // The weights were packed once, for kConvRows rows: every row count must read them alike.
+        if (pd.weights_desc() != im.weight_md) throw std::logic_error("int8 convolution: weight layout depends on rows");
+        conv.emplace(pd);
+      }
+      memory src({{1, K, dim(m), 1}, dt::u8, memory::format_tag::nhwc}, eng, const_cast<uint8_t*>(q) + r0 * in_);
+      memory dst({{1, N, dim(m), 1}, dt::s32, memory::format_tag::nhwc}, eng, acc + r0 * out_);
+      conv->execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+    }
+  } else {
+    memory src({{dim(rows), K}, dt::u8, {K, 1}}, eng, const_cast<uint8_t*>(q));
+    memory dst({{dim(rows), N}, dt::s32, {N, 1}}, eng, acc);
+    im.primitive.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+  }
+  strm.wait();
+}
+
+void Linear::forward_quantized_input(const QuantizedRows& in, size_t rows, float* y, size_t y_stride) const {
+  if (precision_ != Precision::kInt8) throw std::logic_error("forward_quantized_input: not an int8 layer");
+  if (rows == 0) return;
+  if (y_stride == 0) y_stride = out_;
+  const Impl& im = *impl_;
+  auto* acc = scratch<int32_t, kAccumulator>(rows * out_);
+  int8_product(in.values, rows, acc);
+  for_rows(rows, out_, [&](size_t b, size_t e) {
+    const Dequantize how{in.scale + b, in.zero + b, im.col_scale.data(), im.col_sum.data(), im.bias,
+                         im.post_op, im.accumulate};
+    dequantize_rows(acc + b * out_, e - b, out_, how, y + b * y_stride, y_stride);
+  });
+}
+
+void Linear::forward_quantized_output(const float* x, size_t rows, const QuantizedRows& out) const {
+  if (precision_ != Precision::kInt8 || impl_->accumulate) {
+    throw std::logic_error("forward_quantized_output: not an int8 layer without accumulation");
+  }
+  if (rows == 0) return;
+  const Impl& im = *impl_;
+  const QuantizedRows q{scratch<uint8_t, kQuantized>(rows * in_), scratch<float, kRowScale>(rows),
+                        scratch<int32_t, kRowZero>(rows)};
+  quantize_input(x, rows, q);
+  auto* acc = scratch<int32_t, kAccumulator>(rows * out_);
+  int8_product(q.values, rows, acc);
+  for_rows(rows, out_, [&](size_t b, size_t e) {
+    thread_local std::vector<float> row;  // one output row, hot in L1 between the two steps
+    if (row.size() < out_) row.resize(out_);
+    for (size_t r = b; r < e; ++r) {
+      const Dequantize how{q.scale + r, q.zero + r, im.col_scale.data(), im.col_sum.data(), im.bias,
+                           im.post_op, false};
+      dequantize_rows(acc + r * out_, 1, out_, how, row.data(), out_);
+      quantize_rows_u8(row.data(), 1, out_, im.qmax, out.values + r * out_, out.scale + r, out.zero + r);
+    }
+  });
+}
+
 void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride) const {
   if (rows == 0) return;
   if (y_stride == 0) y_stride = out_;
+  if (precision_ == Precision::kInt8) {
+    const QuantizedRows q{scratch<uint8_t, kQuantized>(rows * in_), scratch<float, kRowScale>(rows),
+                          scratch<int32_t, kRowZero>(rows)};
+    quantize_input(x, rows, q);
+    forward_quantized_input(q, rows, y, y_stride);
+    return;
+  }
   auto& eng = cpu_engine();
   auto& strm = cpu_stream();
   const Impl& im = *impl_;
@@ -248,43 +326,6 @@ void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride) con
   memory wei(im.weight_md, eng,
              precision_ == Precision::kF32 ? const_cast<float*>(im.weight)
                                            : static_cast<void*>(const_cast<uint8_t*>(im.packed.data())));
-
-  if (precision_ == Precision::kInt8) {
-    auto* q = scratch<uint8_t, kQuantized>(rows * in_);
-    auto* row_scale = scratch<float, kRowScale>(rows);
-    auto* row_zero = scratch<int32_t, kRowZero>(rows);
-    auto* acc = scratch<int32_t, kAccumulator>(rows * out_);
-    const int qmax = im.qmax;
-    for_rows(rows, in_, [&](size_t b, size_t e) {
-      quantize_rows_u8(x + b * in_, e - b, in_, qmax, q + b * in_, row_scale + b, row_zero + b);
-    });
-    if (im.rows_as_pixels) {
-      for (size_t r0 = 0, m = 0; r0 < rows; r0 += m) {
-        m = rows - r0 >= kConvBigRows ? kConvBigRows : std::min(kConvRows, rows - r0);
-        auto& conv = m == kConvBigRows ? impl_->conv_big : impl_->conv_by_rows[m - 1];
-        if (!conv) {
-          const auto pd = conv_rows_pd(dim(m), K, N);
-          // The weights were packed once, for kConvRows rows: every row count must read them alike.
-          if (pd.weights_desc() != im.weight_md) throw std::logic_error("int8 convolution: weight layout depends on rows");
-          conv.emplace(pd);
-        }
-        memory src({{1, K, dim(m), 1}, dt::u8, memory::format_tag::nhwc}, eng, q + r0 * in_);
-        memory dst({{1, N, dim(m), 1}, dt::s32, memory::format_tag::nhwc}, eng, acc + r0 * out_);
-        conv->execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
-      }
-    } else {
-      memory src({{M, K}, dt::u8, {K, 1}}, eng, q);
-      memory dst({{M, N}, dt::s32, {N, 1}}, eng, acc);
-      im.primitive.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
-    }
-    strm.wait();
-    for_rows(rows, out_, [&](size_t b, size_t e) {
-      const Dequantize how{row_scale + b, row_zero + b, im.col_scale.data(), im.col_sum.data(), im.bias,
-                           im.post_op, im.accumulate};
-      dequantize_rows(acc + b * out_, e - b, out_, how, y + b * y_stride, y_stride);
-    });
-    return;
-  }
 
   memory::desc src_md;
   void* src_data = const_cast<float*>(x);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -23,6 +24,13 @@ Result<Precision> parse_precision(std::string_view name);  // "fp32" | "bf16" | 
 // OK when this CPU (after any ISA cap) runs `p` with real instructions, else why not.
 Status precision_supported(Precision p);
 
+// Activation rows quantised for kInt8 layers: row r is ≈ scale[r] * (values[r, :] - zero[r]).
+struct QuantizedRows {
+  uint8_t* values;  // [rows, features]
+  float* scale;     // [rows]
+  int32_t* zero;    // [rows]
+};
+
 // Weights stay in PyTorch layout [out_features, in_features] and are not copied: the caller
 // keeps them alive. Thread-compatible: forward() may not run concurrently on one instance.
 class Linear {
@@ -42,6 +50,13 @@ class Linear {
   // apart (0: out_features), so outputs can land in a column slice of a wider matrix.
   void forward(const float* x, size_t rows, float* y, size_t y_stride = 0) const;
 
+  // kInt8 only. Two int8 layers in a row (the feed-forward) hand over their activations already
+  // quantised: the first writes each output row straight into `out` (in_features of the next
+  // layer wide), so its f32 rows never go through memory; the second takes them as they are.
+  // Same answers as forward() into f32 and forward() from it. Not with accumulate.
+  void forward_quantized_output(const float* x, size_t rows, const QuantizedRows& out) const;
+  void forward_quantized_input(const QuantizedRows& in, size_t rows, float* y, size_t y_stride = 0) const;
+
   size_t out_features() const { return out_; }
   size_t in_features() const { return in_; }
   Precision precision() const { return precision_; }
@@ -50,6 +65,9 @@ class Linear {
 
  private:
   struct Impl;
+  // kInt8: acc [rows, out_features] = q · Wqᵀ in s32.
+  void int8_product(const uint8_t* q, size_t rows, int32_t* acc) const;
+  void quantize_input(const float* x, size_t rows, const QuantizedRows& q) const;
   std::unique_ptr<Impl> impl_;
   size_t out_ = 0, in_ = 0;
   Precision precision_ = Precision::kF32;

@@ -207,7 +207,19 @@ void SequenceClassifier::embed(const Batch& batch) {
 
 void SequenceClassifier::feed_forward(const Layer& layer, float* x, size_t rows) {
   const size_t D = config_.hidden_size;
-  float* ffn = grow(ffn_, std::min(rows, kFeedForwardRows) * config_.intermediate_size);
+  const size_t chunk = std::min(rows, kFeedForwardRows), F = config_.intermediate_size;
+  if (layer.ffn_in.precision() == kernels::Precision::kInt8) {
+    // The intermediate goes from one int8 product to the next already quantised (1 byte a value).
+    const kernels::QuantizedRows mid{grow(ffn_quantized_, chunk * F), grow(ffn_scale_, chunk),
+                                     grow(ffn_zero_, chunk)};
+    for (size_t r = 0; r < rows; r += kFeedForwardRows) {
+      const size_t n = std::min(kFeedForwardRows, rows - r);
+      layer.ffn_in.forward_quantized_output(x + r * D, n, mid);
+      layer.ffn_out.forward_quantized_input(mid, n, x + r * D);  // x += feed-forward output (residual)
+    }
+    return;
+  }
+  float* ffn = grow(ffn_, chunk * F);
   for (size_t r = 0; r < rows; r += kFeedForwardRows) {
     const size_t n = std::min(kFeedForwardRows, rows - r);
     layer.ffn_in.forward(x + r * D, n, ffn);

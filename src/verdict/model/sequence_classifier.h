@@ -74,6 +74,9 @@ class SequenceClassifier {
   kernels::Linear pre_head_, classifier_;
   // Workspace, grown on demand and reused across calls.
   std::vector<float> hidden_, qkv_, context_, ffn_, scores_, cls_, pooled_, cls_query_, cls_context_;
+  std::vector<uint8_t> ffn_quantized_;  // int8: the feed-forward intermediate, quantised
+  std::vector<float> ffn_scale_;
+  std::vector<int32_t> ffn_zero_;
 };
 
 }  // namespace verdict::model
