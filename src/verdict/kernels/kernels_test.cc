@@ -10,18 +10,11 @@
 #include "verdict/kernels/cpu.h"
 #include "verdict/kernels/layer_norm.h"
 #include "verdict/kernels/linear.h"
+#include "verdict/kernels/random_data.h"
 #include "verdict/kernels/softmax.h"
 
 namespace verdict::kernels {
 namespace {
-
-std::vector<float> random_vector(size_t n, unsigned seed, float scale = 1.f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
 
 double apply(PostOp op, double v) {
   switch (op) {

@@ -9,18 +9,11 @@
 #include <vector>
 
 #include "verdict/kernels/layer_norm.h"
+#include "verdict/kernels/random_data.h"
 #include "verdict/kernels/softmax.h"
 
 namespace verdict::kernels {
 namespace {
-
-std::vector<float> random_vector(size_t n, unsigned seed, float scale = 1.f, float shift = 0.f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(shift, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
 
 double reference_post(PostOp op, double v) {
   switch (op) {
