@@ -238,10 +238,13 @@ size_t Linear::owned_weight_bytes() const {
          impl_->col_sum.size() * sizeof(int32_t);
 }
 
-void Linear::quantize_input(const float* x, size_t rows, const QuantizedRows& q) const {
+QuantizedRows Linear::quantize_input(const float* x, size_t rows) const {
+  const QuantizedRows q{scratch<uint8_t, kQuantized>(rows * in_), scratch<float, kRowScale>(rows),
+                        scratch<int32_t, kRowZero>(rows)};
   for_rows(rows, in_, [&](size_t b, size_t e) {
     quantize_rows_u8(x + b * in_, e - b, in_, impl_->qmax, q.values + b * in_, q.scale + b, q.zero + b);
   });
+  return q;
 }
 
 void Linear::int8_product(const uint8_t* q, size_t rows, int32_t* acc) const {
@@ -292,9 +295,7 @@ void Linear::forward_quantized_output(const float* x, size_t rows, const Quantiz
   }
   if (rows == 0) return;
   const Impl& im = *impl_;
-  const QuantizedRows q{scratch<uint8_t, kQuantized>(rows * in_), scratch<float, kRowScale>(rows),
-                        scratch<int32_t, kRowZero>(rows)};
-  quantize_input(x, rows, q);
+  const QuantizedRows q = quantize_input(x, rows);
   auto* acc = scratch<int32_t, kAccumulator>(rows * out_);
   int8_product(q.values, rows, acc);
   for_rows(rows, out_, [&](size_t b, size_t e) {
@@ -313,9 +314,7 @@ void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride) con
   if (rows == 0) return;
   if (y_stride == 0) y_stride = out_;
   if (precision_ == Precision::kInt8) {
-    const QuantizedRows q{scratch<uint8_t, kQuantized>(rows * in_), scratch<float, kRowScale>(rows),
-                          scratch<int32_t, kRowZero>(rows)};
-    quantize_input(x, rows, q);
+    const QuantizedRows q = quantize_input(x, rows);
     forward_quantized_input(q, rows, y, y_stride);
     return;
   }

@@ -67,7 +67,8 @@ class Linear {
   struct Impl;
   // kInt8: acc [rows, out_features] = q · Wqᵀ in s32.
   void int8_product(const uint8_t* q, size_t rows, int32_t* acc) const;
-  void quantize_input(const float* x, size_t rows, const QuantizedRows& q) const;
+  // kInt8: x quantised per row into this thread's scratch.
+  QuantizedRows quantize_input(const float* x, size_t rows) const;
   std::unique_ptr<Impl> impl_;
   size_t out_ = 0, in_ = 0;
   Precision precision_ = Precision::kF32;

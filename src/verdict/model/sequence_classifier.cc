@@ -208,22 +208,22 @@ void SequenceClassifier::embed(const Batch& batch) {
 void SequenceClassifier::feed_forward(const Layer& layer, float* x, size_t rows) {
   const size_t D = config_.hidden_size;
   const size_t chunk = std::min(rows, kFeedForwardRows), F = config_.intermediate_size;
-  if (layer.ffn_in.precision() == kernels::Precision::kInt8) {
-    // The intermediate goes from one int8 product to the next already quantised (1 byte a value).
-    const kernels::QuantizedRows mid{grow(ffn_quantized_, chunk * F), grow(ffn_scale_, chunk),
-                                     grow(ffn_zero_, chunk)};
-    for (size_t r = 0; r < rows; r += kFeedForwardRows) {
-      const size_t n = std::min(kFeedForwardRows, rows - r);
-      layer.ffn_in.forward_quantized_output(x + r * D, n, mid);
-      layer.ffn_out.forward_quantized_input(mid, n, x + r * D);  // x += feed-forward output (residual)
-    }
-    return;
-  }
-  float* ffn = grow(ffn_, chunk * F);
+  // int8: the intermediate goes from one product to the next already quantised (1 byte a value).
+  const bool quantised = layer.ffn_in.precision() == kernels::Precision::kInt8;
+  const kernels::QuantizedRows mid = quantised ? kernels::QuantizedRows{grow(ffn_quantized_, chunk * F),
+                                                                        grow(ffn_scale_, chunk), grow(ffn_zero_, chunk)}
+                                               : kernels::QuantizedRows{};
+  float* ffn = quantised ? nullptr : grow(ffn_, chunk * F);
   for (size_t r = 0; r < rows; r += kFeedForwardRows) {
     const size_t n = std::min(kFeedForwardRows, rows - r);
-    layer.ffn_in.forward(x + r * D, n, ffn);
-    layer.ffn_out.forward(ffn, n, x + r * D);  // x += feed-forward output (residual)
+    float* part = x + r * D;  // += feed-forward output (residual)
+    if (quantised) {
+      layer.ffn_in.forward_quantized_output(part, n, mid);
+      layer.ffn_out.forward_quantized_input(mid, n, part);
+    } else {
+      layer.ffn_in.forward(part, n, ffn);
+      layer.ffn_out.forward(ffn, n, part);
+    }
   }
 }
 
