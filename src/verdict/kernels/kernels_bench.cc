@@ -91,6 +91,22 @@ void BM_LayerNorm(benchmark::State& state) {
 }
 BENCHMARK(BM_LayerNorm)->Arg(32)->Arg(2048)->ArgName("rows")->UseRealTime();
 
+// One sequence of `tokens` tokens, DistilBERT's 12 heads of 64: the products' GFLOP/s.
+void BM_Attention(benchmark::State& state) {
+  const size_t H = 12, d = 64, D = H * d, L = static_cast<size_t>(state.range(0));
+  const auto qkv = random_vector(L * 3 * D, 14);
+  std::vector<float> ctx(L * D);
+  const uint32_t cu[2] = {0, static_cast<uint32_t>(L)};
+  Attention attn(H, d);
+  for (auto _ : state) {
+    attn.forward_packed(qkv.data(), cu, 1, ctx.data());
+    benchmark::DoNotOptimize(ctx.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(state.iterations() * 4 * L * L * D) / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Attention)->Arg(16)->Arg(64)->Arg(128)->Arg(512)->ArgName("tokens")->UseRealTime();
+
 // A batch of 32 sequences of 10..120 tokens, as the mixed-length throughput run.
 void BM_AttentionPacked(benchmark::State& state) {
   const size_t H = 12, d = 64, D = H * d, batch = static_cast<size_t>(state.range(0));

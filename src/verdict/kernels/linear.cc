@@ -247,32 +247,40 @@ QuantizedRows Linear::quantize_input(const float* x, size_t rows) const {
   return q;
 }
 
-void Linear::int8_product(const uint8_t* q, size_t rows, int32_t* acc) const {
+template <class Finish>
+void Linear::int8_product(const uint8_t* q, size_t rows, Finish&& finish) const {
   auto& eng = cpu_engine();
   auto& strm = cpu_stream();
   const Impl& im = *impl_;
   const auto K = dim(in_), N = dim(out_);
   memory wei(im.weight_md, eng, static_cast<void*>(const_cast<uint8_t*>(im.packed.data())));
-  if (im.rows_as_pixels) {
-    for (size_t r0 = 0, m = 0; r0 < rows; r0 += m) {
-      m = rows - r0 >= kConvBigRows ? kConvBigRows : std::min(kConvRows, rows - r0);
-      auto& conv = m == kConvBigRows ? impl_->conv_big : impl_->conv_by_rows[m - 1];
-      if (!conv) {
-        const auto pd = conv_rows_pd(dim(m), K, N);
-        // The weights were packed once, for kConvRows rows: every row count must read them alike.
-        if (pd.weights_desc() != im.weight_md) throw std::logic_error("int8 convolution: weight layout depends on rows");
-        conv.emplace(pd);
-      }
-      memory src({{1, K, dim(m), 1}, dt::u8, memory::format_tag::nhwc}, eng, const_cast<uint8_t*>(q) + r0 * in_);
-      memory dst({{1, N, dim(m), 1}, dt::s32, memory::format_tag::nhwc}, eng, acc + r0 * out_);
-      conv->execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
-    }
-  } else {
+  if (!im.rows_as_pixels) {
+    auto* acc = scratch<int32_t, kAccumulator>(rows * out_);
     memory src({{dim(rows), K}, dt::u8, {K, 1}}, eng, const_cast<uint8_t*>(q));
     memory dst({{dim(rows), N}, dt::s32, {N, 1}}, eng, acc);
     im.primitive.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+    strm.wait();
+    finish(size_t{0}, rows, static_cast<const int32_t*>(acc));
+    return;
   }
-  strm.wait();
+  // One call's accumulators at a time (256 x 3072 x 4 bytes at most) rather than the whole
+  // batch's (25 MB for 2,000 tokens): the epilogue reads them back from L2/L3, not memory.
+  auto* acc = scratch<int32_t, kAccumulator>(std::min(rows, kConvBigRows) * out_);
+  for (size_t r0 = 0, m = 0; r0 < rows; r0 += m) {
+    m = rows - r0 >= kConvBigRows ? kConvBigRows : std::min(kConvRows, rows - r0);
+    auto& conv = m == kConvBigRows ? impl_->conv_big : impl_->conv_by_rows[m - 1];
+    if (!conv) {
+      const auto pd = conv_rows_pd(dim(m), K, N);
+      // The weights were packed once, for kConvRows rows: every row count must read them alike.
+      if (pd.weights_desc() != im.weight_md) throw std::logic_error("int8 convolution: weight layout depends on rows");
+      conv.emplace(pd);
+    }
+    memory src({{1, K, dim(m), 1}, dt::u8, memory::format_tag::nhwc}, eng, const_cast<uint8_t*>(q) + r0 * in_);
+    memory dst({{1, N, dim(m), 1}, dt::s32, memory::format_tag::nhwc}, eng, acc);
+    conv->execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+    strm.wait();
+    finish(r0, m, static_cast<const int32_t*>(acc));
+  }
 }
 
 void Linear::forward_quantized_input(const QuantizedRows& in, size_t rows, float* y, size_t y_stride) const {
@@ -280,12 +288,12 @@ void Linear::forward_quantized_input(const QuantizedRows& in, size_t rows, float
   if (rows == 0) return;
   if (y_stride == 0) y_stride = out_;
   const Impl& im = *impl_;
-  auto* acc = scratch<int32_t, kAccumulator>(rows * out_);
-  int8_product(in.values, rows, acc);
-  for_rows(rows, out_, [&](size_t b, size_t e) {
-    const Dequantize how{in.scale + b, in.zero + b, im.col_scale.data(), im.col_sum.data(), im.bias,
-                         im.post_op, im.accumulate};
-    dequantize_rows(acc + b * out_, e - b, out_, how, y + b * y_stride, y_stride);
+  int8_product(in.values, rows, [&](size_t r0, size_t m, const int32_t* acc) {
+    for_rows(m, out_, [&](size_t b, size_t e) {
+      const Dequantize how{in.scale + r0 + b, in.zero + r0 + b, im.col_scale.data(), im.col_sum.data(), im.bias,
+                           im.post_op, im.accumulate};
+      dequantize_rows(acc + b * out_, e - b, out_, how, y + (r0 + b) * y_stride, y_stride);
+    });
   });
 }
 
@@ -296,17 +304,18 @@ void Linear::forward_quantized_output(const float* x, size_t rows, const Quantiz
   if (rows == 0) return;
   const Impl& im = *impl_;
   const QuantizedRows q = quantize_input(x, rows);
-  auto* acc = scratch<int32_t, kAccumulator>(rows * out_);
-  int8_product(q.values, rows, acc);
-  for_rows(rows, out_, [&](size_t b, size_t e) {
-    thread_local std::vector<float> row;  // one output row, hot in L1 between the two steps
-    if (row.size() < out_) row.resize(out_);
-    for (size_t r = b; r < e; ++r) {
-      const Dequantize how{q.scale + r, q.zero + r, im.col_scale.data(), im.col_sum.data(), im.bias,
-                           im.post_op, false};
-      dequantize_rows(acc + r * out_, 1, out_, how, row.data(), out_);
-      quantize_rows_u8(row.data(), 1, out_, im.qmax, out.values + r * out_, out.scale + r, out.zero + r);
-    }
+  int8_product(q.values, rows, [&](size_t r0, size_t m, const int32_t* acc) {
+    for_rows(m, out_, [&](size_t b, size_t e) {
+      thread_local std::vector<float> row;  // one output row, hot in L1 between the two steps
+      if (row.size() < out_) row.resize(out_);
+      for (size_t i = b; i < e; ++i) {
+        const size_t r = r0 + i;
+        const Dequantize how{q.scale + r, q.zero + r, im.col_scale.data(), im.col_sum.data(), im.bias,
+                             im.post_op, false};
+        dequantize_rows(acc + i * out_, 1, out_, how, row.data(), out_);
+        quantize_rows_u8(row.data(), 1, out_, im.qmax, out.values + r * out_, out.scale + r, out.zero + r);
+      }
+    });
   });
 }
 

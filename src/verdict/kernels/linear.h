@@ -65,8 +65,10 @@ class Linear {
 
  private:
   struct Impl;
-  // kInt8: acc [rows, out_features] = q · Wqᵀ in s32.
-  void int8_product(const uint8_t* q, size_t rows, int32_t* acc) const;
+  // kInt8: q · Wqᵀ in s32, in calls of at most a few hundred rows; finish(first_row, rows, acc)
+  // gets each call's accumulators ([rows, out_features]) while they are still in cache.
+  template <class Finish>
+  void int8_product(const uint8_t* q, size_t rows, Finish&& finish) const;
   // kInt8: x quantised per row into this thread's scratch.
   QuantizedRows quantize_input(const float* x, size_t rows) const;
   std::unique_ptr<Impl> impl_;

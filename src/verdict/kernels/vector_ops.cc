@@ -37,11 +37,13 @@ float ScalarPost(PostOp op, float x) {
   return x;
 }
 
-// e^x for x in [-16, 0] only (all GELU needs below): 2^n · e^r with |r| <= ln2/2 and a
+// e^x for x in [-87, 0] only (all softmax and GELU need): 2^n · e^r with |r| <= ln2/2 and a
 // degree-6 Taylor polynomial (relative error < 2e-7). Half the operations of hn::Exp, whose
-// range checks and general scaling this range never needs.
+// range checks and general scaling these never need. Callers clamp below -87: e^-87 ~ 1.6e-38
+// is the smallest power of e that is still a normal float.
+constexpr float kExpFloor = -87.f;
 template <class V>
-HWY_INLINE V ExpNonPositiveSmall(DF df, V x) {
+HWY_INLINE V ExpNonPositive(DF df, V x) {
   const DI di;
   const V n = hn::Round(hn::Mul(x, hn::Set(df, 1.44269504088896341f)));
   V r = hn::NegMulAdd(n, hn::Set(df, 0.693145751953125f), x);  // ln2 split in two (Cody-Waite)
@@ -53,7 +55,7 @@ HWY_INLINE V ExpNonPositiveSmall(DF df, V x) {
   p = hn::MulAdd(p, r, hn::Set(df, 0.5f));
   p = hn::MulAdd(p, r, hn::Set(df, 1.f));
   p = hn::MulAdd(p, r, hn::Set(df, 1.f));
-  // n in [-24, 0]: 2^n is a normal float, built from its exponent bits.
+  // n in [-126, 0]: 2^n is a normal float, built from its exponent bits.
   const auto bits = hn::ShiftLeft<23>(hn::Add(hn::ConvertTo(di, n), hn::Set(di, 127)));
   return hn::Mul(p, hn::BitCast(df, bits));
 }
@@ -75,7 +77,7 @@ HWY_INLINE V GeluErf(DF df, V x) {
   poly = hn::MulAdd(poly, t, hn::Set(df, -0.284496736f));
   poly = hn::MulAdd(poly, t, hn::Set(df, 0.254829592f));
   poly = hn::Mul(poly, t);
-  const V e = ExpNonPositiveSmall(df, hn::Neg(hn::Mul(a, a)));
+  const V e = ExpNonPositive(df, hn::Neg(hn::Mul(a, a)));
   const V erf_abs = hn::NegMulAdd(poly, e, one);  // 1 - poly * e
   const V erf = hn::CopySign(erf_abs, z);
   return hn::Mul(hn::Mul(half, x), hn::Add(one, erf));
@@ -225,10 +227,10 @@ void SoftmaxRows(float* x, size_t rows, size_t cols) {
     for (; i + N <= cols; i += N) vmax = hn::Max(vmax, hn::LoadU(df, row + i));
     float max = hn::GetLane(hn::MaxOfLanes(df, vmax));
     for (size_t j = i; j < cols; ++j) max = std::max(max, row[j]);
-    const auto vm = hn::Set(df, max);
+    const auto vm = hn::Set(df, max), floor = hn::Set(df, kExpFloor);
     auto vsum = hn::Zero(df);
     for (i = 0; i + N <= cols; i += N) {
-      const auto e = hn::Exp(df, hn::Sub(hn::LoadU(df, row + i), vm));
+      const auto e = ExpNonPositive(df, hn::Max(hn::Sub(hn::LoadU(df, row + i), vm), floor));
       vsum = hn::Add(vsum, e);
       hn::StoreU(e, df, row + i);
     }
