@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "verdict/common/huge_pages.h"
 #include "verdict/kernels/cpu.h"
 #include "verdict/kernels/engine.h"
 #include "verdict/kernels/parallel.h"
@@ -76,7 +77,7 @@ dnnl::convolution_forward::primitive_desc conv_rows_pd(memory::dim rows, memory:
 enum Slot { kQuantized, kRowScale, kRowZero, kAccumulator, kBf16Input };
 template <class T, Slot>
 T* scratch(size_t n) {
-  thread_local std::vector<T> buffer;
+  thread_local HugePageVector<T> buffer;
   if (buffer.size() < n) buffer.resize(n);
   return buffer.data();
 }
@@ -124,7 +125,7 @@ struct Linear::Impl {
   PostOp post_op = PostOp::kNone;
   bool accumulate = false;
   // kBF16 / kInt8: converted weights in the primitive's preferred layout.
-  std::vector<uint8_t> packed;
+  HugePageVector<uint8_t> packed;  // streamed on every call: huge pages spare the TLB
   // kInt8
   std::vector<float> col_scale, bias_copy;
   std::vector<int32_t> col_sum;

@@ -40,7 +40,7 @@ kernels::Linear make_fused(std::initializer_list<const LinearWeights*> parts, si
 }
 
 template <class T>
-T* grow(std::vector<T>& v, size_t n) {
+T* grow(HugePageVector<T>& v, size_t n) {
   if (v.size() < n) v.resize(n);
   return v.data();
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "verdict/common/error.h"
+#include "verdict/common/huge_pages.h"
 #include "verdict/kernels/attention.h"
 #include "verdict/kernels/linear.h"
 #include "verdict/model/batch.h"
@@ -73,10 +74,11 @@ class SequenceClassifier {
   kernels::Attention attention_;
   kernels::Linear pre_head_, classifier_;
   // Workspace, grown on demand and reused across calls.
-  std::vector<float> hidden_, qkv_, context_, ffn_, scores_, cls_, pooled_, cls_query_, cls_context_;
-  std::vector<uint8_t> ffn_quantized_;  // int8: the feed-forward intermediate, quantised
-  std::vector<float> ffn_scale_;
-  std::vector<int32_t> ffn_zero_;
+  // Workspace, grow-only; on huge pages once a buffer reaches 2 MB.
+  HugePageVector<float> hidden_, qkv_, context_, ffn_, scores_, cls_, pooled_, cls_query_, cls_context_;
+  HugePageVector<uint8_t> ffn_quantized_;  // int8: the feed-forward intermediate, quantised
+  HugePageVector<float> ffn_scale_;
+  HugePageVector<int32_t> ffn_zero_;
 };
 
 }  // namespace verdict::model
