@@ -71,7 +71,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::ostringstream written;
   auto writer = RecordWriter::create(written, *reader);
-  check(writer.ok(), "no writer for a file the reader opened: ", writer.ok() ? "" : writer.error().message);
+  // An unquoted header can hold what an unquoted file cannot write back (a lone CR inside a
+  // column name): the writer must then refuse with the way out, never write a broken file.
+  if (!writer.ok()) {
+    check(writer.error().message.find("--quoting rfc4180") != std::string::npos,
+          "no writer for a file the reader opened: ", writer.error().message);
+    return 0;
+  }
   size_t kept = 0;
   std::vector<std::string> texts;
   for (const Record& r : records) {
