@@ -55,6 +55,33 @@ INSTANTIATE_TEST_SUITE_P(AllPostOps, LinearTest,
                                                               PostOp::kTanh),
                                             ::testing::Bool()));
 
+// Row counts that take every kind of call of the 1x1-convolution route (one of up to 64 rows,
+// several, a 256-row call plus the rest), with the output a column slice of a wider matrix.
+TEST_P(LinearTest, MatchesScalarReferenceAcrossCallsAndInAColumnSlice) {
+  const auto [op, accumulate] = GetParam();
+  for (const auto& [m, n, k] : {std::tuple{64, 24, 40}, {150, 40, 70}, {333, 16, 24}}) {
+    auto w = random_vector(n * k, 41, 0.3f), b = random_vector(n, 42), x = random_vector(m * k, 43);
+    const size_t stride = n + 3;
+    auto y = random_vector(m * stride, 44);
+    const auto y0 = y;
+    Linear lin(w.data(), b.data(), n, k, op, accumulate);
+    // The combinations the models use take the route where it exists; others (a post-op before
+    // the residual sum) may stay on the matmul.
+    if (!Linear::copies_weights(Precision::kF32)) EXPECT_EQ(lin.owned_weight_bytes(), 0u);
+    else if (op == PostOp::kNone || !accumulate) EXPECT_GT(lin.owned_weight_bytes(), 0u);
+    lin.forward(x.data(), m, y.data(), stride);
+    for (int i = 0; i < m; ++i) {
+      for (int j = 0; j < n; ++j) {
+        double acc = b[j];
+        for (int t = 0; t < k; ++t) acc += double(x[i * k + t]) * w[j * k + t];
+        const double expect = apply(op, acc) + (accumulate ? y0[i * stride + j] : 0.0);
+        ASSERT_NEAR(y[i * stride + j], expect, 1e-4) << "m=" << m << " row " << i << " col " << j;
+      }
+      for (size_t j = n; j < stride; ++j) ASSERT_EQ(y[i * stride + j], y0[i * stride + j]) << "row " << i;
+    }
+  }
+}
+
 TEST(LinearTest, WorksWithoutBiasAndWithZeroRows) {
   auto w = random_vector(6, 5), x = random_vector(3, 6);
   std::vector<float> y(2, 42.f);

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 
 #include "verdict/common/huge_pages.h"
@@ -51,30 +53,64 @@ int activation_qmax() {
 
 memory::dim dim(size_t v) { return static_cast<memory::dim>(v); }
 
-// Rows per call of the int8 1x1-convolution path (below): kConvRows and fewer each get their own
+// Rows per call of the 1x1-convolution route (below): kConvRows and fewer each get their own
 // primitive, made once on first use; larger inputs go in calls of kConvBigRows rows, so that a
 // packed batch of 2000 tokens costs 9 forks of the pool rather than 33.
 constexpr size_t kConvRows = 64;
 constexpr size_t kConvBigRows = 256;
 
-// An int8 product as a 1x1 convolution over a [rows x 1] "image" in NHWC: src [rows, K] u8 and
-// dst [rows, N] s32 row-major are exactly NHWC, and oneDNN packs the weights once for its JIT
-// kernel. Where oneDNN has no blocked int8 matmul (AVX2 without VNNI), this measured 3.5x
-// (1 row), 1.6x (8), 1.25x (32) faster than the matmul's gemm:jit, equal from 64 rows up.
-dnnl::convolution_forward::primitive_desc conv_rows_pd(memory::dim rows, memory::dim K, memory::dim N) {
+// A linear layer as a 1x1 convolution over a [rows x 1] "image" in NHWC: src [rows, K] and
+// dst [rows, N] row-major are exactly NHWC, and oneDNN packs the weights once for its JIT
+// kernel. Where oneDNN has no blocked matmul for the type (AVX2: f32 and int8 without VNNI run
+// gemm:jit, which re-packs the weights on every call), this measured faster at every row count:
+// int8 3.5x (1 row), 1.6x (8), 1.25x (32), equal from 64; f32 1.6x (8), 1.3x (32-256).
+struct ConvTypes {
+  dt src, dst;
+  bool bias;
+};
+dnnl::convolution_forward::primitive_desc conv_rows_pd(memory::dim rows, memory::dim K, memory::dim N,
+                                                      const ConvTypes& types, const dnnl::primitive_attr& attr) {
   using tag = memory::format_tag;
-  const memory::desc src({1, K, rows, 1}, dt::u8, tag::nhwc);
-  const memory::desc wei({N, K, 1, 1}, dt::s8, tag::any);
-  const memory::desc dst({1, N, rows, 1}, dt::s32, tag::nhwc);
-  return dnnl::convolution_forward::primitive_desc(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
-                                      wei, dst, {1, 1}, {0, 0}, {0, 0}),
-      cpu_engine());
+  const memory::desc src({1, K, rows, 1}, types.src, tag::nhwc);
+  const memory::desc wei({N, K, 1, 1}, types.src == dt::u8 ? dt::s8 : types.src, tag::any);
+  const memory::desc dst({1, N, rows, 1}, types.dst, tag::nhwc);
+  const auto kind = dnnl::prop_kind::forward_inference;
+  const auto algo = dnnl::algorithm::convolution_direct;
+  const auto desc = types.bias ? dnnl::convolution_forward::desc(kind, algo, src, wei, memory::desc({N}, dt::f32, tag::x),
+                                                                 dst, {1, 1}, {0, 0}, {0, 0})
+                               : dnnl::convolution_forward::desc(kind, algo, src, wei, dst, {1, 1}, {0, 0}, {0, 0});
+  return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
+}
+
+// VERDICT_MATMUL_ONLY=1 keeps every layer on oneDNN's matmul: a diagnostic switch, and how the
+// tests cover the route that CPUs with blocked matmul kernels (AVX-512, AMX) take.
+bool matmul_only() {
+  static const bool only = [] {
+    const char* v = std::getenv("VERDICT_MATMUL_ONLY");
+    return v && *v && std::string_view(v) != "0";
+  }();
+  return only;
+}
+
+// Whether oneDNN's matmul for these types would be plain gemm:jit on this CPU (no blocked kernel).
+bool matmul_is_plain_gemm(dt src, dt wei, dt dst) {
+  const memory::desc s({DNNL_RUNTIME_DIM_VAL, 64}, src, {64, 1});
+  const memory::desc w({64, 64}, wei, memory::format_tag::any);
+  const memory::desc d({DNNL_RUNTIME_DIM_VAL, 64}, dst, {DNNL_RUNTIME_DIM_VAL, 1});
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(s, w, d), cpu_engine());
+  return std::string_view(pd.impl_info_str()).rfind("gemm:", 0) == 0;
+}
+
+bool use_conv_route(Precision p) {
+  if (matmul_only() || p == Precision::kBF16) return false;
+  static const bool f32 = matmul_is_plain_gemm(dt::f32, dt::f32, dt::f32);
+  static const bool s8 = matmul_is_plain_gemm(dt::u8, dt::s8, dt::s32);
+  return p == Precision::kF32 ? f32 : s8;
 }
 
 // Thread-local, grow-only scratch, one buffer per (type, slot): no allocation on the hot path
 // once warmed up.
-enum Slot { kQuantized, kRowScale, kRowZero, kAccumulator, kBf16Input };
+enum Slot { kQuantized, kRowScale, kRowZero, kAccumulator, kBf16Input, kStridedOutput };
 template <class T, Slot>
 T* scratch(size_t n) {
   thread_local HugePageVector<T> buffer;
@@ -105,6 +141,10 @@ uint16_t to_bf16(float f) {
 
 }  // namespace
 
+bool Linear::copies_weights(Precision precision) {
+  return precision != Precision::kF32 || use_conv_route(precision);
+}
+
 Status precision_supported(Precision p) {
   switch (p) {
     case Precision::kF32:
@@ -130,11 +170,42 @@ struct Linear::Impl {
   std::vector<float> col_scale, bias_copy;
   std::vector<int32_t> col_sum;
   int qmax = 127;
-  // The 1x1-convolution path: one primitive per row count 1..kConvRows and kConvBigRows,
-  // made on first use.
+  // The 1x1-convolution route: one primitive per row count 1..kConvRows and kConvBigRows,
+  // made on first use, all reading the weights packed once (weight_md).
   bool rows_as_pixels = false;
+  ConvTypes conv_types{};
+  dnnl::primitive_attr conv_attr;
   std::vector<std::optional<dnnl::convolution_forward>> conv_by_rows;
   std::optional<dnnl::convolution_forward> conv_big;
+
+  // Packs `weights` ([N, K] oihw of conv_types.src's weight type) for the route; false, doing
+  // nothing, if oneDNN has only its reference convolution for the shape.
+  bool pack_for_conv(const void* weights, memory::dim K, memory::dim N, ConvTypes types, dnnl::primitive_attr attr) {
+    const auto pd = conv_rows_pd(dim(kConvRows), K, N, types, attr);
+    if (std::string_view(pd.impl_info_str()).rfind("ref", 0) == 0) return false;
+    rows_as_pixels = true;
+    conv_types = types;
+    conv_attr = std::move(attr);
+    conv_by_rows.resize(kConvRows);
+    weight_md = pd.weights_desc();  // the same packing for every row count (checked in conv_for)
+    packed.resize(weight_md.get_size());
+    const dt wtype = types.src == dt::u8 ? dt::s8 : types.src;
+    memory from(memory::desc({N, K, 1, 1}, wtype, memory::format_tag::oihw), cpu_engine(), const_cast<void*>(weights));
+    memory to(weight_md, cpu_engine(), packed.data());
+    dnnl::reorder(from, to).execute(cpu_stream(), from, to);
+    cpu_stream().wait();
+    return true;
+  }
+
+  const dnnl::convolution_forward& conv_for(size_t m, memory::dim K, memory::dim N) {
+    auto& conv = m == kConvBigRows ? conv_big : conv_by_rows[m - 1];
+    if (!conv) {
+      const auto pd = conv_rows_pd(dim(m), K, N, conv_types, conv_attr);
+      if (pd.weights_desc() != weight_md) throw std::logic_error("1x1 convolution: weight layout depends on rows");
+      conv.emplace(pd);
+    }
+    return *conv;
+  }
 };
 
 Linear::Linear(const float* weight, const float* bias, size_t out_features, size_t in_features,
@@ -156,6 +227,13 @@ Linear::Linear(const float* weight, const float* bias, size_t out_features, size
   if (precision == Precision::kF32) {
     dnnl::primitive_attr attr;
     attr.set_post_ops(make_post_ops(post_op, accumulate));
+    if (use_conv_route(precision) && impl_->pack_for_conv(weight, K, N, {dt::f32, dt::f32, bias != nullptr}, attr)) {
+      if (bias) {
+        impl_->bias_copy.assign(bias, bias + out_features);
+        impl_->bias = impl_->bias_copy.data();
+      }
+      return;
+    }
     impl_->weight_md = plain_f32;
     const auto desc = bias ? dnnl::matmul::desc(src_md(dt::f32), plain_f32, impl_->bias_md, dst_md(dt::f32))
                            : dnnl::matmul::desc(src_md(dt::f32), plain_f32, dst_md(dt::f32));
@@ -205,21 +283,8 @@ Linear::Linear(const float* weight, const float* bias, size_t out_features, size
       impl_->bias = impl_->bias_copy.data();
     }
     impl_->qmax = activation_qmax();
+    if (use_conv_route(precision) && impl_->pack_for_conv(q.data(), K, N, {dt::u8, dt::s32, false}, {})) return;
     pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md(dt::u8), any_weights, dst_md(dt::s32)), eng);
-    // Where oneDNN has no blocked int8 matmul (AVX2 without VNNI: plain gemm:jit, which packs its
-    // operands on every call), the 1x1 convolution with weights packed here is faster.
-    if (std::string_view(pd.impl_info_str()).rfind("gemm:", 0) == 0) {
-      const auto conv_pd = conv_rows_pd(dim(kConvRows), K, N);
-      impl_->rows_as_pixels = true;
-      impl_->conv_by_rows.resize(kConvRows);
-      impl_->weight_md = conv_pd.weights_desc();  // the same packing for every row count
-      impl_->packed.resize(impl_->weight_md.get_size());
-      memory from(memory::desc({N, K, 1, 1}, dt::s8, memory::format_tag::oihw), eng, q.data());
-      memory to(impl_->weight_md, eng, impl_->packed.data());
-      dnnl::reorder(from, to).execute(cpu_stream(), from, to);
-      cpu_stream().wait();
-      return;
-    }
     impl_->weight_md = pd.weights_desc();
     impl_->packed.resize(impl_->weight_md.get_size());
     memory from(memory::desc({K, N}, dt::s8, {1, K}), eng, q.data());
@@ -267,21 +332,50 @@ void Linear::int8_product(const uint8_t* q, size_t rows, Finish&& finish) const 
   // One call's accumulators at a time (256 x 3072 x 4 bytes at most) rather than the whole
   // batch's (25 MB for 2,000 tokens): the epilogue reads them back from L2/L3, not memory.
   auto* acc = scratch<int32_t, kAccumulator>(std::min(rows, kConvBigRows) * out_);
-  for (size_t r0 = 0, m = 0; r0 < rows; r0 += m) {
-    m = rows - r0 >= kConvBigRows ? kConvBigRows : std::min(kConvRows, rows - r0);
-    auto& conv = m == kConvBigRows ? impl_->conv_big : impl_->conv_by_rows[m - 1];
-    if (!conv) {
-      const auto pd = conv_rows_pd(dim(m), K, N);
-      // The weights were packed once, for kConvRows rows: every row count must read them alike.
-      if (pd.weights_desc() != im.weight_md) throw std::logic_error("int8 convolution: weight layout depends on rows");
-      conv.emplace(pd);
-    }
+  for_each_conv_call(rows, [&](size_t r0, size_t m, const dnnl::convolution_forward& conv) {
     memory src({{1, K, dim(m), 1}, dt::u8, memory::format_tag::nhwc}, eng, const_cast<uint8_t*>(q) + r0 * in_);
     memory dst({{1, N, dim(m), 1}, dt::s32, memory::format_tag::nhwc}, eng, acc);
-    conv->execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+    conv.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
     strm.wait();
     finish(r0, m, static_cast<const int32_t*>(acc));
+  });
+}
+
+template <class Call>
+void Linear::for_each_conv_call(size_t rows, Call&& call) const {
+  for (size_t r0 = 0, m = 0; r0 < rows; r0 += m) {
+    m = rows - r0 >= kConvBigRows ? kConvBigRows : std::min(kConvRows, rows - r0);
+    call(r0, m, impl_->conv_for(m, dim(in_), dim(out_)));
   }
+}
+
+void Linear::forward_f32_as_conv(const float* x, size_t rows, float* y, size_t y_stride) const {
+  auto& eng = cpu_engine();
+  auto& strm = cpu_stream();
+  const Impl& im = *impl_;
+  const auto K = dim(in_), N = dim(out_);
+  memory wei(im.weight_md, eng, static_cast<void*>(const_cast<uint8_t*>(im.packed.data())));
+  std::optional<memory> bias;
+  if (im.bias) bias.emplace(memory::desc({N}, dt::f32, memory::format_tag::x), eng, const_cast<float*>(im.bias));
+  // The convolution writes dense rows: a column slice of a wider output goes through a staging
+  // buffer (one call's rows), copied in first when the layer accumulates.
+  const bool dense = y_stride == out_;
+  float* staging = dense ? nullptr : scratch<float, kStridedOutput>(std::min(rows, kConvBigRows) * out_);
+  for_each_conv_call(rows, [&](size_t r0, size_t m, const dnnl::convolution_forward& conv) {
+    float* out = dense ? y + r0 * out_ : staging;
+    if (!dense && im.accumulate) {
+      for (size_t i = 0; i < m; ++i) std::memcpy(staging + i * out_, y + (r0 + i) * y_stride, out_ * sizeof(float));
+    }
+    memory src({{1, K, dim(m), 1}, dt::f32, memory::format_tag::nhwc}, eng, const_cast<float*>(x) + r0 * in_);
+    memory dst({{1, N, dim(m), 1}, dt::f32, memory::format_tag::nhwc}, eng, out);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+    if (bias) args.emplace(DNNL_ARG_BIAS, *bias);
+    conv.execute(strm, args);
+    strm.wait();
+    if (!dense) {
+      for (size_t i = 0; i < m; ++i) std::memcpy(y + (r0 + i) * y_stride, staging + i * out_, out_ * sizeof(float));
+    }
+  });
 }
 
 void Linear::forward_quantized_input(const QuantizedRows& in, size_t rows, float* y, size_t y_stride) const {
@@ -326,6 +420,10 @@ void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride) con
   if (precision_ == Precision::kInt8) {
     const QuantizedRows q = quantize_input(x, rows);
     forward_quantized_input(q, rows, y, y_stride);
+    return;
+  }
+  if (impl_->rows_as_pixels) {
+    forward_f32_as_conv(x, rows, y, y_stride);
     return;
   }
   auto& eng = cpu_engine();

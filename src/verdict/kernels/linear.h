@@ -13,7 +13,8 @@ namespace verdict::kernels {
 enum class PostOp { kNone, kGeluErf, kGeluTanh, kRelu, kTanh };
 
 // How a layer's matrix product is computed. Activations in and out are always f32.
-//  kF32:  exact (the pipeline's answers); weights used in place, never copied.
+//  kF32:  exact (the pipeline's answers). Weights packed once where oneDNN's f32 matmul has no
+//         blocked kernel (AVX2: the 1x1-convolution route), else used in place.
 //  kBF16: weights converted to bf16 once, activations rounded to bf16 per call; needs a CPU with
 //         bf16 instructions (AVX512-BF16, AMX).
 //  kInt8: weights quantised once per output channel (symmetric s8), activations per token
@@ -31,8 +32,10 @@ struct QuantizedRows {
   int32_t* zero;    // [rows]
 };
 
-// Weights stay in PyTorch layout [out_features, in_features] and are not copied: the caller
-// keeps them alive. Thread-compatible: forward() may not run concurrently on one instance.
+// Weights come in PyTorch layout [out_features, in_features]. When copies_weights(precision)
+// they are converted/packed in the constructor and never read again; else they are used in
+// place and the caller keeps them alive. Thread-compatible: forward() may not run concurrently
+// on one instance.
 class Linear {
  public:
   // accumulate: y += x · Wᵀ + b (the residual connection) instead of y = …; post_op applies
@@ -57,10 +60,13 @@ class Linear {
   void forward_quantized_output(const float* x, size_t rows, const QuantizedRows& out) const;
   void forward_quantized_input(const QuantizedRows& in, size_t rows, float* y, size_t y_stride = 0) const;
 
+  // Whether layers of this precision copy their weights on this CPU (see the class comment).
+  static bool copies_weights(Precision precision);
+
   size_t out_features() const { return out_; }
   size_t in_features() const { return in_; }
   Precision precision() const { return precision_; }
-  // Bytes of converted weights this layer owns (0 for kF32, which uses the caller's).
+  // Bytes of converted weights this layer owns (0 when it uses the caller's).
   size_t owned_weight_bytes() const;
 
  private:
@@ -69,6 +75,11 @@ class Linear {
   // gets each call's accumulators ([rows, out_features]) while they are still in cache.
   template <class Finish>
   void int8_product(const uint8_t* q, size_t rows, Finish&& finish) const;
+  // The 1x1-convolution route: call(first_row, rows, primitive) per call of at most a few
+  // hundred rows.
+  template <class Call>
+  void for_each_conv_call(size_t rows, Call&& call) const;
+  void forward_f32_as_conv(const float* x, size_t rows, float* y, size_t y_stride) const;
   // kInt8: x quantised per row into this thread's scratch.
   QuantizedRows quantize_input(const float* x, size_t rows) const;
   std::unique_ptr<Impl> impl_;

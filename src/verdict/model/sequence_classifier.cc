@@ -101,7 +101,8 @@ SequenceClassifier::SequenceClassifier(ModelConfig config, std::unique_ptr<Weigh
                 make_linear(w.attention_output, D, D, kernels::PostOp::kNone, /*accumulate=*/true, precision),
                 make_linear(w.ffn_in, F, D, ffn_post_op(config_.activation), false, precision),
                 make_linear(w.ffn_out, D, F, kernels::PostOp::kNone, /*accumulate=*/true, precision)};
-    if (precision == kernels::Precision::kF32) {
+    // Layers that copy their weights anyway get q, k, v (k, v in the last layer) as one product.
+    if (!kernels::Linear::copies_weights(precision)) {
       layer.query.emplace(make_linear(w.query, D, D));
       layer.key.emplace(make_linear(w.key, D, D));
       layer.value.emplace(make_linear(w.value, D, D));
@@ -112,7 +113,7 @@ SequenceClassifier::SequenceClassifier(ModelConfig config, std::unique_ptr<Weigh
       layer.kv.emplace(make_fused({&w.key, &w.value}, D, D, precision));
     }
     layers_.push_back(std::move(layer));
-    if (precision != kernels::Precision::kF32) {
+    if (kernels::Linear::copies_weights(precision)) {
       // The converted copies are all that is read from now on.
       for (const auto* lw : {&w.query, &w.key, &w.value, &w.attention_output}) store_->release(lw->weight, D * D);
       store_->release(w.ffn_in.weight, F * D);
