@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <new>
+#include <utility>
 
 namespace verdict {
 
@@ -23,5 +24,31 @@ void* map_huge_pages(size_t bytes) {
 }
 
 void unmap_huge_pages(void* p, size_t bytes) { munmap(p, bytes); }
+
+namespace {
+size_t page_rounded(size_t bytes) { return (bytes + 4095) / 4096 * 4096; }
+}  // namespace
+
+HugePageBuffer::HugePageBuffer(size_t bytes) : size_(bytes) {
+  if (bytes >= kHugePageBytes) data_ = static_cast<unsigned char*>(map_huge_pages(page_rounded(bytes)));
+  else if (bytes > 0) data_ = new unsigned char[bytes]();
+}
+
+HugePageBuffer::~HugePageBuffer() {
+  if (size_ >= kHugePageBytes) unmap_huge_pages(data_, page_rounded(size_));
+  else delete[] data_;
+}
+
+HugePageBuffer::HugePageBuffer(HugePageBuffer&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+HugePageBuffer& HugePageBuffer::operator=(HugePageBuffer&& other) noexcept {
+  if (this != &other) {
+    HugePageBuffer old(std::move(*this));
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
 
 }  // namespace verdict

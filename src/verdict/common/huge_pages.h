@@ -44,4 +44,27 @@ struct HugePageAllocator {
 template <class T>
 using HugePageVector = std::vector<T, HugePageAllocator<T>>;
 
+// A fixed-size byte buffer, zero-filled, on huge pages from kHugePageBytes up. Unlike
+// HugePageVector it writes nothing itself: large ones are zero because fresh mappings are, so
+// their pages are first touched (faulted in and cleared by the kernel) by whoever fills them,
+// e.g. a weight reorder running on every core, rather than by one thread's memset at start-up.
+class HugePageBuffer {
+ public:
+  HugePageBuffer() = default;
+  explicit HugePageBuffer(size_t bytes);
+  ~HugePageBuffer();
+  HugePageBuffer(HugePageBuffer&& other) noexcept;
+  HugePageBuffer& operator=(HugePageBuffer&& other) noexcept;
+  HugePageBuffer(const HugePageBuffer&) = delete;
+  HugePageBuffer& operator=(const HugePageBuffer&) = delete;
+
+  unsigned char* data() { return data_; }
+  const unsigned char* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  unsigned char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 }  // namespace verdict

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <utility>
 
 namespace verdict {
 namespace {
@@ -23,6 +24,24 @@ TEST(HugePageVectorTest, SmallBuffersUseTheOrdinaryHeap) {
   small.resize(kHugePageBytes + 1);  // crosses the threshold
   EXPECT_EQ(small[0], 7);
   EXPECT_EQ(small[kHugePageBytes], 0);
+}
+
+TEST(HugePageBufferTest, LargeAndSmallBuffersAreZeroedAndMove) {
+  for (size_t bytes : {size_t{0}, size_t{100}, kHugePageBytes + 4097}) {
+    HugePageBuffer b(bytes);
+    ASSERT_EQ(b.size(), bytes);
+    if (bytes >= kHugePageBytes) EXPECT_EQ(reinterpret_cast<uintptr_t>(b.data()) % kHugePageBytes, 0u);
+    for (size_t i = 0; i < bytes; i += 997) EXPECT_EQ(b.data()[i], 0);
+    if (bytes == 0) continue;
+    b.data()[bytes - 1] = 9;  // the tail past the whole pages is mapped too
+    HugePageBuffer moved(std::move(b));
+    EXPECT_EQ(b.size(), 0u);
+    EXPECT_EQ(moved.data()[bytes - 1], 9);
+    HugePageBuffer assigned(10);
+    assigned = std::move(moved);  // frees its own 10 bytes
+    EXPECT_EQ(assigned.size(), bytes);
+    EXPECT_EQ(assigned.data()[bytes - 1], 9);
+  }
 }
 
 }  // namespace

@@ -165,7 +165,7 @@ struct Linear::Impl {
   PostOp post_op = PostOp::kNone;
   bool accumulate = false;
   // kBF16 / kInt8: converted weights in the primitive's preferred layout.
-  HugePageVector<uint8_t> packed;  // streamed on every call: huge pages spare the TLB
+  HugePageBuffer packed;  // streamed on every call: huge pages spare the TLB
   // kInt8
   std::vector<float> col_scale, bias_copy;
   std::vector<int32_t> col_sum;
@@ -188,7 +188,7 @@ struct Linear::Impl {
     conv_attr = std::move(attr);
     conv_by_rows.resize(kConvRows);
     weight_md = pd.weights_desc();  // the same packing for every row count (checked in conv_for)
-    packed.resize(weight_md.get_size());
+    packed = HugePageBuffer(weight_md.get_size());
     const dt wtype = types.src == dt::u8 ? dt::s8 : types.src;
     memory from(memory::desc({N, K, 1, 1}, wtype, memory::format_tag::oihw), cpu_engine(), const_cast<void*>(weights));
     memory to(weight_md, cpu_engine(), packed.data());
@@ -252,7 +252,7 @@ Linear::Linear(const float* weight, const float* bias, size_t out_features, size
                            : dnnl::matmul::desc(src_md(dt::bf16), any_weights, dst_md(dt::f32));
     pd = dnnl::matmul::primitive_desc(desc, attr, eng);
     impl_->weight_md = pd.weights_desc();
-    impl_->packed.resize(impl_->weight_md.get_size());
+    impl_->packed = HugePageBuffer(impl_->weight_md.get_size());
     memory from(plain_f32, eng, const_cast<float*>(weight));
     memory to(impl_->weight_md, eng, impl_->packed.data());
     dnnl::reorder(from, to).execute(cpu_stream(), from, to);
@@ -286,7 +286,7 @@ Linear::Linear(const float* weight, const float* bias, size_t out_features, size
     if (use_conv_route(precision) && impl_->pack_for_conv(q.data(), K, N, {dt::u8, dt::s32, false}, {})) return;
     pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md(dt::u8), any_weights, dst_md(dt::s32)), eng);
     impl_->weight_md = pd.weights_desc();
-    impl_->packed.resize(impl_->weight_md.get_size());
+    impl_->packed = HugePageBuffer(impl_->weight_md.get_size());
     memory from(memory::desc({K, N}, dt::s8, {1, K}), eng, q.data());
     memory to(impl_->weight_md, eng, impl_->packed.data());
     dnnl::reorder(from, to).execute(cpu_stream(), from, to);
