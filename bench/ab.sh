@@ -40,7 +40,6 @@ def figures(path):
 a = [figures(os.path.join(work, f"A-{i}.json")) for i in range(1, rounds + 1)]
 b = [figures(os.path.join(work, f"B-{i}.json")) for i in range(1, rounds + 1)]
 for name in a[0]:
-    higher_is_better = name.endswith("seq/s")
     print(f"{name}: A " + " ".join(f"{r[name]:.2f}" for r in a))
     print(f"{' ' * len(name)}  B " + " ".join(f"{r[name]:.2f}" for r in b))
 print()
