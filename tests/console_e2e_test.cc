@@ -84,7 +84,7 @@ TEST(CacheTest, CachedAnswersEqualComputedOnesOnEveryRoute) {
   for (int i = 0; i < 600; ++i) words += "word ";
   ASSERT_EQ(post(server.port(), "/predict", {{"inputs", words}, {"truncate", true}}).status, 200);
   EXPECT_EQ(post(server.port(), "/predict", {{"inputs", words}, {"truncate", false}}).status, 422);
-  EXPECT_EQ(server.terminate(), 0);
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
 }
 
 TEST(CacheTest, TheBoundHoldsByEvictingTheLeastRecentlyUsed) {
@@ -100,7 +100,7 @@ TEST(CacheTest, TheBoundHoldsByEvictingTheLeastRecentlyUsed) {
   EXPECT_EQ(post(server.port(), "/predict", {{"inputs", "review number 4"}}).header("x-cache-hits"), "1");
   EXPECT_EQ(post(server.port(), "/predict", {{"inputs", "review number 0"}}).header("x-cache-hits"), "0");
   EXPECT_EQ(metric(server.port(), "verdict_cache_entries"), 3);
-  EXPECT_EQ(server.terminate(), 0);
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
 }
 
 TEST(CacheTest, SizeZeroTurnsItOffAndAnswersStayRight) {
@@ -114,7 +114,7 @@ TEST(CacheTest, SizeZeroTurnsItOffAndAnswersStayRight) {
   EXPECT_EQ(metric(server.port(), "verdict_cache_hits_total"), 0);
   EXPECT_EQ(metric(server.port(), "verdict_cache_entries"), 0);
   EXPECT_NEAR(body_json(a)[0]["score"].get<double>(), 0.9148, 1e-3);
-  EXPECT_EQ(server.terminate(), 0);
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
 }
 
 // ---- Explanations -------------------------------------------------------------------------
@@ -355,7 +355,7 @@ TEST(ConsoleTest, HistoryKeepsTheLastNTextsTheAlertsSentAndPerMinuteCounts) {
   EXPECT_EQ(counted, 5u) << "every classification counts, beyond the 3 texts kept";
   EXPECT_EQ(h["negative_label"], "NEGATIVE");
   EXPECT_EQ(support.wait_for(1, 5000), 1u);
-  EXPECT_EQ(server.terminate(), 0);
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
   EXPECT_EQ(server.logs().find("fourth review"), std::string::npos) << "texts are not logged";
 }
 

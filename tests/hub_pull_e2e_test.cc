@@ -252,7 +252,7 @@ TEST_F(HubPullTest, ServePullsAMissingModelUnlessForbidden) {
                                          {{"Content-Type", "application/json"}});
   EXPECT_EQ(res.status, 200) << res.body;
   EXPECT_TRUE(contains(server.logs(), "downloading it from " + hub.endpoint())) << server.logs();
-  EXPECT_EQ(server.terminate(), 0);
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
   EXPECT_TRUE(fs::is_symlink(snapshot() / "config.json"));
 }
 

@@ -89,7 +89,7 @@ TEST(ServeOverloadTest, ABoundedQueueRefusesAtOnceWith429AndRetryAfterAndServesT
   EXPECT_GT(metric(server.port(), "verdict_request_failures_total", "reason=\"overloaded\""), 0);
   // Refusal is immediate and leaves nothing behind: a lone request is served.
   EXPECT_EQ(http_request(server.port(), "POST", "/predict", R"({"inputs": "fine"})").status, 200);
-  EXPECT_EQ(server.terminate(), 0);
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
 }
 
 TEST(ServeOverloadTest, RequestsPastTheirDeadlineGet504AndCostNoForwardPass) {
@@ -113,7 +113,7 @@ TEST(ServeOverloadTest, RequestsPastTheirDeadlineGet504AndCostNoForwardPass) {
   int sent = 0;
   for (const auto& [status, count] : statuses) sent += count * 16;
   EXPECT_LT(passes, sent);
-  EXPECT_EQ(server.terminate(), 0);
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
 }
 
 // Opens a connection, sends `request`, and closes it without reading.
@@ -153,7 +153,7 @@ TEST(ServeOverloadTest, AClientThatHangsUpBeforeItsTurnCostsNoForwardPass) {
   EXPECT_GT(gone, 0) << "requests whose client left are dropped before compute";
   // The server is unharmed.
   EXPECT_EQ(http_request(server.port(), "POST", "/predict", light).status, 200);
-  EXPECT_EQ(server.terminate(), 0);
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
 }
 
 }  // namespace

@@ -97,7 +97,7 @@ TEST_P(ServeGoldenTest, EveryRouteReproducesTheGoldenScores) {
   EXPECT_EQ(got["id"], "r1");
   EXPECT_EQ(got["outputs"][0]["data"][0], row["label"]);
   EXPECT_NEAR(got["outputs"][1]["data"][0].get<double>(), row["score"].get<double>(), 1e-4);
-  EXPECT_EQ(server.terminate(), 0);
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, ServeGoldenTest,
@@ -385,7 +385,7 @@ TEST(ServeAuthTest, KeysAreRequiredWhereTheContractSaysAndComparedExactly) {
   for (const char* closed : {"/info", "/v2", "/v2/models/distilbert-sst2-tiny"}) {
     EXPECT_EQ(http_request(p, "GET", closed).status, 401) << closed;
   }
-  EXPECT_EQ(server.terminate(), 0);
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
   const auto logs = server.logs();
   EXPECT_EQ(logs.find("s3cret"), std::string::npos) << "keys never reach the logs";
   EXPECT_EQ(logs.find("that was great"), std::string::npos) << "texts stay out of the logs by default";
@@ -517,7 +517,7 @@ TEST_F(DiscordAlertTest, AComplaintIsAlertedExactlyOnceAndAHappyReviewNever) {
   EXPECT_EQ(tool["predictions"].size(), 2u);
   EXPECT_EQ(tool["author"]["id"], "42");
   EXPECT_EQ(tool["channel_id"], "2");
-  EXPECT_EQ(server_->terminate(), 0);
+  EXPECT_EQ(server_->terminate(), 0) << server_->logs();
   EXPECT_EQ(server_->logs().find("secret-token"), std::string::npos) << "webhook URLs are secrets";
 }
 
@@ -610,7 +610,7 @@ TEST(ServeRobertaTest, TokenizeGivesCodePointOffsetsOfByteLevelTokens) {
   }
   EXPECT_EQ(t[2]["text"], "é");  // a byte-level token inside "é" shows the whole character
   EXPECT_EQ(t[4]["text"], "<mask>");
-  EXPECT_EQ(server.terminate(), 0);
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
 }
 
 TEST(ServeStartupTest, ABrokenModelStopsTheServerWithOneLine) {

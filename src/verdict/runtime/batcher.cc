@@ -81,8 +81,12 @@ void Batcher::finish(const std::shared_ptr<Request>& r) {
 }
 
 void Batcher::answer(Request& r, RequestOutcome outcome) {
-  auto done = std::move(r.done);
-  done(std::move(outcome));
+  {
+    // The callback, and all it holds (the HTTP connection, say), is destroyed before the request
+    // stops counting: once wait_idle() returns, the server may tear down what it points into.
+    auto done = std::move(r.done);
+    done(std::move(outcome));
+  }
   {
     std::lock_guard lock(mu_);
     in_flight_.fetch_sub(1);

@@ -105,5 +105,27 @@ TEST_F(BatcherTest, FinishesQueuedWorkAfterShutdownButAdmitsNoMore) {
   EXPECT_TRUE(batcher.wait_idle(std::chrono::seconds(5)));
 }
 
+// What a callback holds (in the server: the HTTP connection, which points into the server) must
+// be gone by the time wait_idle() says nothing is in flight, or the server's teardown races it.
+TEST_F(BatcherTest, ACallbackIsDestroyedBeforeItsRequestStopsCounting) {
+  Batcher batcher(pipeline_->model(), BatcherConfig{});
+  struct Witness {
+    Witness(Batcher* b, std::promise<size_t>* p) : batcher(b), in_flight_at_destruction(p) {}
+    ~Witness() { in_flight_at_destruction->set_value(batcher->in_flight()); }
+    Batcher* batcher;
+    std::promise<size_t>* in_flight_at_destruction;
+  };
+  for (const bool expire : {false, true}) {
+    std::promise<size_t> seen;
+    auto witness = std::make_shared<Witness>(&batcher, &seen);
+    const auto deadline =
+        expire ? Batcher::Clock::now() - std::chrono::seconds(1) : Batcher::Clock::time_point::max();
+    batcher.submit({encodings_[0]}, [witness](RequestOutcome) {}, nullptr, deadline);
+    witness.reset();  // the callback now holds the last reference
+    EXPECT_EQ(seen.get_future().get(), 1u) << (expire ? "dropped past its deadline" : "computed");
+    EXPECT_TRUE(batcher.wait_idle(std::chrono::seconds(5)));
+  }
+}
+
 }  // namespace
 }  // namespace verdict::runtime
