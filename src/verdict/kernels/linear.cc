@@ -262,22 +262,11 @@ Linear::Linear(const float* weight, const float* bias, size_t out_features, size
     std::vector<int8_t> q(static_cast<size_t>(N * K));
     impl_->col_scale.resize(out_features);
     impl_->col_sum.resize(out_features);
-    // Rows are independent: quantising on every core is what keeps int8 start-up short.
-#pragma omp parallel for num_threads(static_cast<int>(num_threads())) schedule(static)
-    for (size_t n = 0; n < out_features; ++n) {
-      const float* row = weight + n * in_features;
-      float amax = 0.f;
-      for (size_t k = 0; k < in_features; ++k) amax = std::max(amax, std::fabs(row[k]));
-      const float s = amax > 0.f ? amax / 127.f : 1.f;
-      int32_t sum = 0;
-      for (size_t k = 0; k < in_features; ++k) {
-        const auto v = static_cast<int8_t>(std::clamp(std::lrint(row[k] / s), -127L, 127L));
-        q[n * in_features + k] = v;
-        sum += v;
-      }
-      impl_->col_scale[n] = s;
-      impl_->col_sum[n] = sum;
-    }
+    // Rows are independent: quantising on every core, vectorised, is what keeps int8 start-up short.
+    for_rows(out_features, in_features, [&](size_t b, size_t e) {
+      quantize_weight_rows_s8(weight + b * in_features, e - b, in_features, q.data() + b * in_features,
+                              impl_->col_scale.data() + b, impl_->col_sum.data() + b);
+    });
     if (bias) {
       impl_->bias_copy.assign(bias, bias + out_features);
       impl_->bias = impl_->bias_copy.data();

@@ -141,6 +141,39 @@ void QuantizeRowsU8(const float* x, size_t rows, size_t cols, int qmax, uint8_t*
   }
 }
 
+void QuantizeWeightRowsS8(const float* w, size_t rows, size_t cols, int8_t* q, float* scale, int32_t* sum) {
+  const DF df;
+  const DI di;
+  const hn::Rebind<int8_t, DI> di8;
+  const size_t N = hn::Lanes(df);
+  for (size_t r = 0; r < rows; ++r) {
+    const float* in = w + r * cols;
+    int8_t* out = q + r * cols;
+    auto vmax = hn::Zero(df);
+    size_t i = 0;
+    for (; i + N <= cols; i += N) vmax = hn::Max(vmax, hn::Abs(hn::LoadU(df, in + i)));
+    float amax = hn::GetLane(hn::MaxOfLanes(df, vmax));
+    for (size_t j = i; j < cols; ++j) amax = std::max(amax, std::fabs(in[j]));
+    const float s = amax > 0.f ? amax / 127.f : 1.f;
+    // Divided, not multiplied by 1/s, and rounded half to even: the values lrint(w / s) gives.
+    const auto vs = hn::Set(df, s);
+    const auto vlo = hn::Set(di, -127), vhi = hn::Set(di, 127);
+    auto vsum = hn::Zero(di);
+    for (i = 0; i + N <= cols; i += N) {
+      const auto qi = hn::Min(hn::Max(hn::NearestInt(hn::Div(hn::LoadU(df, in + i), vs)), vlo), vhi);
+      vsum = hn::Add(vsum, qi);
+      hn::StoreU(hn::DemoteTo(di8, qi), di8, out + i);
+    }
+    int32_t total = hn::GetLane(hn::SumOfLanes(di, vsum));
+    for (; i < cols; ++i) {
+      out[i] = static_cast<int8_t>(std::clamp(std::lrint(in[i] / s), -127L, 127L));
+      total += out[i];
+    }
+    scale[r] = s;
+    sum[r] = total;
+  }
+}
+
 // One loop per post-op: a switch inside the vector loop kept the compiler from inlining the
 // activation, which made GELU 7x slower than the rest of the epilogue.
 template <PostOp kOp>
@@ -258,6 +291,7 @@ HWY_AFTER_NAMESPACE();
 namespace verdict::kernels {
 
 HWY_EXPORT(QuantizeRowsU8);
+HWY_EXPORT(QuantizeWeightRowsS8);
 HWY_EXPORT(DequantizeRows);
 HWY_EXPORT(LayerNormRows);
 HWY_EXPORT(SoftmaxRows);
@@ -266,6 +300,10 @@ HWY_EXPORT(TargetName);
 void quantize_rows_u8(const float* x, size_t rows, size_t cols, int qmax, uint8_t* q, float* scale,
                       int32_t* zero) {
   HWY_DYNAMIC_DISPATCH(QuantizeRowsU8)(x, rows, cols, qmax, q, scale, zero);
+}
+
+void quantize_weight_rows_s8(const float* w, size_t rows, size_t cols, int8_t* q, float* scale, int32_t* sum) {
+  HWY_DYNAMIC_DISPATCH(QuantizeWeightRowsS8)(w, rows, cols, q, scale, sum);
 }
 
 void dequantize_rows(const int32_t* acc, size_t rows, size_t cols, const Dequantize& how, float* y,

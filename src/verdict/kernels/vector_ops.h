@@ -16,6 +16,10 @@ namespace verdict::kernels {
 void quantize_rows_u8(const float* x, size_t rows, size_t cols, int qmax, uint8_t* q, float* scale,
                       int32_t* zero);
 
+// Per-row symmetric quantisation of weights w [rows, cols]: w ≈ scale[r] * q, q in [-127, 127]
+// (round half to even), sum[r] = Σ q[r, :] (the zero-point correction of the product).
+void quantize_weight_rows_s8(const float* w, size_t rows, size_t cols, int8_t* q, float* scale, int32_t* sum);
+
 // The epilogue of an int8 matmul: y[r, c] = post(row_scale[r] * col_scale[c] *
 // (acc[r, c] - row_zero[r] * col_sum[c]) + bias[c]), added to y when accumulate.
 struct Dequantize {

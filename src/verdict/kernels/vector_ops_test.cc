@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -64,6 +65,33 @@ TEST_P(EveryTarget, QuantisedRowsReconstructWithinHalfAStep) {
   quantize_rows_u8(zeros.data(), 1, 9, 127, q.data(), &scale, &zero);
   for (uint8_t v : q) EXPECT_EQ(v, 0);
   EXPECT_EQ(scale * (0 - zero), 0.f);
+}
+
+// Bit for bit what the scalar rule gives (q = lrint(w / s), s = max|w| / 127), which the int8
+// weights were quantised with before this kernel: loading a model must not change its answers.
+TEST_P(EveryTarget, WeightRowsQuantiseExactlyAsTheScalarRule) {
+  for (size_t cols : {1u, 7u, 33u, 768u}) {
+    auto w = random_vector(4 * cols, 6, 0.2f);
+    std::fill(w.begin() + 2 * cols, w.begin() + 3 * cols, 0.f);  // an all-zero row
+    if (cols > 2) w[1] = -w[2] * 1.5f;  // a negative largest magnitude
+    std::vector<int8_t> q(w.size());
+    float scale[4];
+    int32_t sum[4];
+    quantize_weight_rows_s8(w.data(), 4, cols, q.data(), scale, sum);
+    for (size_t r = 0; r < 4; ++r) {
+      float amax = 0.f;
+      for (size_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(w[r * cols + c]));
+      const float s = amax > 0.f ? amax / 127.f : 1.f;
+      ASSERT_EQ(scale[r], s) << "row " << r << " cols " << cols;
+      int32_t total = 0;
+      for (size_t c = 0; c < cols; ++c) {
+        const auto expect = static_cast<int8_t>(std::clamp(std::lrint(w[r * cols + c] / s), -127L, 127L));
+        ASSERT_EQ(q[r * cols + c], expect) << "row " << r << " col " << c << " cols " << cols;
+        total += expect;
+      }
+      EXPECT_EQ(sum[r], total);
+    }
+  }
 }
 
 TEST_P(EveryTarget, DequantisingAppliesScalesBiasPostOpAndResidual) {
