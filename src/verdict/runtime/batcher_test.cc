@@ -117,11 +117,11 @@ TEST_F(BatcherTest, ACallbackIsDestroyedBeforeItsRequestStopsCounting) {
   };
   for (const bool expire : {false, true}) {
     std::promise<size_t> seen;
-    auto witness = std::make_shared<Witness>(&batcher, &seen);
     const auto deadline =
         expire ? Batcher::Clock::now() - std::chrono::seconds(1) : Batcher::Clock::time_point::max();
-    batcher.submit({encodings_[0]}, [witness](RequestOutcome) {}, nullptr, deadline);
-    witness.reset();  // the callback now holds the last reference
+    // The callback holds the only reference: the batcher may answer before submit() returns.
+    batcher.submit({encodings_[0]}, [w = std::make_shared<Witness>(&batcher, &seen)](RequestOutcome) {}, nullptr,
+                   deadline);
     EXPECT_EQ(seen.get_future().get(), 1u) << (expire ? "dropped past its deadline" : "computed");
     EXPECT_TRUE(batcher.wait_idle(std::chrono::seconds(5)));
   }
