@@ -275,6 +275,21 @@ TEST_F(HubPullTest, UsesACacheTreeLaidOutByHuggingfaceHubOffline) {
   setenv("HF_ENDPOINT", "http://127.0.0.1:9", 1);
   expect_golden_classification("distilbert-base-uncased-finetuned-sst-2-english");
   expect_golden_classification("distilbert-base-uncased-finetuned-sst-2-english", {"--revision", commit});
+  // `verdict pull` of a cached model, offline or with the Hub out of reach (HF_ENDPOINT's port 9
+  // refuses): the cached snapshot, with a notice, as huggingface_hub does.
+  for (const bool offline : {true, false}) {
+    if (!offline) unsetenv("HF_HUB_OFFLINE");
+    const auto r = run_process({verdict_binary(), "pull", "distilbert-base-uncased-finetuned-sst-2-english"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, (repo / "snapshots" / commit).string() + "\n");
+    EXPECT_NE(r.err.find("already in the cache, not checked for updates"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(offline ? "HF_HUB_OFFLINE" : "could not be reached"), std::string::npos) << r.err;
+  }
+  // Not cached: still an error that says what to do.
+  const auto missing = run_process({verdict_binary(), "pull", "acme/not-cached"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("could not reach the Hugging Face Hub"), std::string::npos) << missing.err;
+  setenv("HF_HUB_OFFLINE", "1", 1);
   // HF_HOME/hub is the cache when HF_HUB_CACHE is not set.
   unsetenv("HF_HUB_CACHE");
   const auto home = testing::make_temp_dir("verdict-hf-home-");

@@ -24,6 +24,7 @@ void add_pull_command(CLI::App& app, Action& action) {
       hub::PullOptions options;
       options.revision = a->revision;
       options.progress = hub::stderr_is_tty();
+      options.notice = [](const std::string& m) { std::cerr << "verdict pull: " << m << "\n"; };
       auto dir = hub::pull(a->model_id, options, hub::settings_from_env());
       if (!dir.ok()) return fail(dir.error().message);
       std::cout << dir->string() << "\n";

@@ -209,11 +209,25 @@ Result<fs::path> pull(const std::string& model_id, const PullOptions& options, c
   if (!is_valid_revision(options.revision)) {
     return make_error(ErrorCode::kInvalidArgument, "revision '" + options.revision + "' is not valid");
   }
+  // Offline or unreachable, a revision already in the cache is the answer, as huggingface_hub gives.
+  const auto from_cache = [&](const Error& why, const std::string& reason) -> Result<fs::path> {
+    auto cached = resolve_model(model_id, options.revision, hub.cache);
+    if (!cached.ok()) return why;
+    if (options.notice) {
+      options.notice(reason + ": using the copy of model '" + model_id + "' (revision " + options.revision +
+                     ") already in the cache, not checked for updates");
+    }
+    return cached;
+  };
   if (hub.offline) {
-    return make_error(ErrorCode::kUnavailable, "HF_HUB_OFFLINE is set: not downloading model '" + model_id +
-                                                   "'; unset it to pull from " + hub.endpoint);
+    return from_cache(make_error(ErrorCode::kUnavailable, "HF_HUB_OFFLINE is set: not downloading model '" +
+                                                              model_id + "'; unset it to pull from " + hub.endpoint),
+                      "HF_HUB_OFFLINE is set");
   }
   auto info = fetch_repo_info(hub, model_id, options.revision);
+  if (!info.ok() && info.error().code == ErrorCode::kUnavailable) {
+    return from_cache(info.error(), "the Hugging Face Hub at " + hub.endpoint + " could not be reached");
+  }
   if (!info.ok()) return info.error();
   auto files = files_to_download(model_id, info->files);
   if (!files.ok()) return files.error();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct PullOptions {
   std::string revision = "main";
   bool progress = false;  // a progress bar on stderr (callers pass stderr_is_tty())
   int max_attempts = 5;   // per file: a dropped transfer is resumed this many times in all
+  // Told when the cache stands in for the Hub (offline, or the Hub unreachable), as
+  // huggingface_hub does: the revision already cached is returned, not checked for updates.
+  std::function<void(const std::string&)> notice;
 };
 
 // The files of a repository inference needs, in download order (weights first, config.json last);
