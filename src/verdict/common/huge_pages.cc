@@ -25,17 +25,13 @@ void* map_huge_pages(size_t bytes) {
 
 void unmap_huge_pages(void* p, size_t bytes) { munmap(p, bytes); }
 
-namespace {
-size_t page_rounded(size_t bytes) { return (bytes + 4095) / 4096 * 4096; }
-}  // namespace
-
 HugePageBuffer::HugePageBuffer(size_t bytes) : size_(bytes) {
-  if (bytes >= kHugePageBytes) data_ = static_cast<unsigned char*>(map_huge_pages(page_rounded(bytes)));
+  if (bytes >= kHugePageBytes) data_ = static_cast<unsigned char*>(map_huge_pages(page_rounded_bytes(bytes)));
   else if (bytes > 0) data_ = new unsigned char[bytes]();
 }
 
 HugePageBuffer::~HugePageBuffer() {
-  if (size_ >= kHugePageBytes) unmap_huge_pages(data_, page_rounded(size_));
+  if (size_ >= kHugePageBytes) unmap_huge_pages(data_, page_rounded_bytes(size_));
   else delete[] data_;
 }
 

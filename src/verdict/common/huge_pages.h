@@ -19,6 +19,8 @@ inline constexpr size_t kHugePageBytes = size_t{2} << 20;
 // huge pages; the tail stays on 4 KB pages, so a 2.4 MB buffer costs 2.4 MB, not 4.
 void* map_huge_pages(size_t bytes);
 void unmap_huge_pages(void* p, size_t bytes);
+// What map_huge_pages maps for a buffer of `bytes`: whole 4 KB pages.
+inline size_t page_rounded_bytes(size_t bytes) { return (bytes + 4095) / 4096 * 4096; }
 
 // std::allocator for small requests, map_huge_pages for those of kHugePageBytes and more.
 template <class T>
@@ -28,7 +30,7 @@ struct HugePageAllocator {
   template <class U>
   HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
 
-  static size_t mapped_bytes(size_t n) { return (n * sizeof(T) + 4095) / 4096 * 4096; }
+  static size_t mapped_bytes(size_t n) { return page_rounded_bytes(n * sizeof(T)); }
   T* allocate(size_t n) {
     if (n * sizeof(T) < kHugePageBytes) return std::allocator<T>().allocate(n);
     return static_cast<T*>(map_huge_pages(mapped_bytes(n)));

@@ -98,6 +98,7 @@ SequenceClassifier::SequenceClassifier(ModelConfig config, std::unique_ptr<Weigh
   const auto precision = options.precision;
   const auto& all = store_->weights().layers;
   std::vector<float> staging;  // fused q/k/v weights on their way to being packed
+  const bool copies_weights = kernels::Linear::copies_weights(precision);
   for (size_t l = 0; l < all.size(); ++l) {
     const auto& w = all[l];
     Layer layer{{}, {}, {}, {}, {},
@@ -105,7 +106,7 @@ SequenceClassifier::SequenceClassifier(ModelConfig config, std::unique_ptr<Weigh
                 make_linear(w.ffn_in, F, D, ffn_post_op(config_.activation), false, precision),
                 make_linear(w.ffn_out, D, F, kernels::PostOp::kNone, /*accumulate=*/true, precision)};
     // Layers that copy their weights anyway get q, k, v (k, v in the last layer) as one product.
-    if (!kernels::Linear::copies_weights(precision)) {
+    if (!copies_weights) {
       layer.query.emplace(make_linear(w.query, D, D));
       layer.key.emplace(make_linear(w.key, D, D));
       layer.value.emplace(make_linear(w.value, D, D));
@@ -116,7 +117,7 @@ SequenceClassifier::SequenceClassifier(ModelConfig config, std::unique_ptr<Weigh
       layer.kv.emplace(make_fused({&w.key, &w.value}, D, D, precision, staging));
     }
     layers_.push_back(std::move(layer));
-    if (kernels::Linear::copies_weights(precision)) {
+    if (copies_weights) {
       // The converted copies are all that is read from now on.
       for (const auto* lw : {&w.query, &w.key, &w.value, &w.attention_output}) store_->release(lw->weight, D * D);
       store_->release(w.ffn_in.weight, F * D);
