@@ -153,6 +153,9 @@ int run_serve(ServeArgs a) {
   const auto t0 = std::chrono::steady_clock::now();
   auto model_opts = model_options(a.choice.dtype);
   if (!model_opts.ok()) return fail(model_opts.error().message);
+  // Listen as soon as the weights are mapped and warm; fp32 layers move to their packed copies
+  // as they are made (only where packing is faster, see README "Start-up").
+  model_opts->defer_packing = true;
   auto folder = serve_model_folder(a.choice, logger);
   if (!folder.ok()) return fail(folder.error().message);
   auto pipeline = runtime::Pipeline::load(*folder, *model_opts);
@@ -162,9 +165,18 @@ int run_serve(ServeArgs a) {
                 " is smaller than the model's maximum input of " + std::to_string((*pipeline)->max_input_length()) +
                 " tokens");
   }
+  model::SequenceClassifier& model = (*pipeline)->model();  // owned by the service from here on
   metrics::Registry registry;
   server::Service service(config, std::move(*pipeline), registry, logger);
   if (auto st = service.warm_up(); !st.ok()) return fail("warm-up failed: " + st.error().message);
+  model.start_packing([&logger](const model::PackingReport& r) {
+    if (!r.error.empty()) {
+      logger.warning("packing the weights failed (" + r.error + "); the layers not packed stay on the slower route");
+      return;
+    }
+    logger.info("weights packed for the faster route in " + std::to_string(static_cast<int>(r.milliseconds)) +
+                " ms (" + std::to_string(r.bytes >> 20) + " MB)");
+  });
   server::HttpServer http(config.http,
                           [&service](server::HttpRequest r, server::Respond respond) {
                             service.handle(std::move(r), std::move(respond));

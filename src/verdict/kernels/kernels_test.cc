@@ -82,6 +82,20 @@ TEST_P(LinearTest, MatchesScalarReferenceAcrossCallsAndInAColumnSlice) {
   }
 }
 
+// What a model serves on while its packed layers are made: the caller's weights, never a copy,
+// and the same products as the packed layer.
+TEST(LinearTest, InPlaceWeightsAreNeverCopiedAndGiveThePackedLayersProducts) {
+  const int m = 37, n = 48, k = 64;
+  auto w = random_vector(n * k, 51, 0.3f), b = random_vector(n, 52), x = random_vector(m * k, 53);
+  Linear in_place(w.data(), b.data(), n, k, PostOp::kGeluErf, false, Precision::kF32, WeightUse::kInPlace);
+  Linear best(w.data(), b.data(), n, k, PostOp::kGeluErf, false, Precision::kF32);
+  EXPECT_EQ(in_place.owned_weight_bytes(), 0u);
+  std::vector<float> y1(m * n), y2(m * n);
+  in_place.forward(x.data(), m, y1.data());
+  best.forward(x.data(), m, y2.data());
+  for (size_t i = 0; i < y1.size(); ++i) ASSERT_NEAR(y1[i], y2[i], 1e-5) << i;
+}
+
 TEST(LinearTest, WorksWithoutBiasAndWithZeroRows) {
   auto w = random_vector(6, 5), x = random_vector(3, 6);
   std::vector<float> y(2, 42.f);

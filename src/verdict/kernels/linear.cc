@@ -209,7 +209,7 @@ struct Linear::Impl {
 };
 
 Linear::Linear(const float* weight, const float* bias, size_t out_features, size_t in_features,
-               PostOp post_op, bool accumulate, Precision precision)
+               PostOp post_op, bool accumulate, Precision precision, WeightUse use)
     : impl_(std::make_unique<Impl>()), out_(out_features), in_(in_features), precision_(precision) {
   const auto K = dim(in_features), N = dim(out_features);
   auto& eng = cpu_engine();
@@ -227,7 +227,8 @@ Linear::Linear(const float* weight, const float* bias, size_t out_features, size
   if (precision == Precision::kF32) {
     dnnl::primitive_attr attr;
     attr.set_post_ops(make_post_ops(post_op, accumulate));
-    if (use_conv_route(precision) && impl_->pack_for_conv(weight, K, N, {dt::f32, dt::f32, bias != nullptr}, attr)) {
+    if (use == WeightUse::kBest && use_conv_route(precision) &&
+        impl_->pack_for_conv(weight, K, N, {dt::f32, dt::f32, bias != nullptr}, attr)) {
       if (bias) {
         impl_->bias_copy.assign(bias, bias + out_features);
         impl_->bias = impl_->bias_copy.data();

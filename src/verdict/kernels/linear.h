@@ -20,6 +20,10 @@ enum class PostOp { kNone, kGeluErf, kGeluTanh, kRelu, kTanh };
 //  kInt8: weights quantised once per output channel (symmetric s8), activations per token
 //         (asymmetric u8) at each call; s32 accumulation, dequantised with bias and post-op.
 enum class Precision { kF32, kBF16, kInt8 };
+
+// kF32 only: kInPlace keeps the caller's weights even where packing them would be faster, for a
+// model that serves on them while its packed layers are being made (ModelOptions).
+enum class WeightUse { kBest, kInPlace };
 std::string_view precision_name(Precision p);
 Result<Precision> parse_precision(std::string_view name);  // "fp32" | "bf16" | "int8"
 // OK when this CPU (after any ISA cap) runs `p` with real instructions, else why not.
@@ -33,7 +37,7 @@ struct QuantizedRows {
 };
 
 // Weights come in PyTorch layout [out_features, in_features]. When copies_weights(precision)
-// they are converted/packed in the constructor and never read again; else they are used in
+// (and the WeightUse is kBest) they are converted/packed in the constructor and never read again; else they are used in
 // place and the caller keeps them alive. Thread-compatible: forward() may not run concurrently
 // on one instance.
 class Linear {
@@ -44,7 +48,8 @@ class Linear {
   // prefer) here, and `weight` need not outlive the constructor. Check precision_supported()
   // first: an unsupported precision throws.
   Linear(const float* weight, const float* bias, size_t out_features, size_t in_features,
-         PostOp post_op = PostOp::kNone, bool accumulate = false, Precision precision = Precision::kF32);
+         PostOp post_op = PostOp::kNone, bool accumulate = false, Precision precision = Precision::kF32,
+         WeightUse use = WeightUse::kBest);
   ~Linear();
   Linear(Linear&&) noexcept;
   Linear& operator=(Linear&&) noexcept;

@@ -2,6 +2,7 @@
 // model half of the pipeline, independent of the tokenizer.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -66,6 +67,37 @@ TEST_P(ModelGoldenTest, ReproducesLogitsLabelsAndScores) {
   auto model = SequenceClassifier::load(dir);
   ASSERT_TRUE(model.ok()) << model.error().message;
   expect_golden_outputs(**model, dir / "expected.jsonl");
+}
+
+// A server starts on the weights in place and packs them in the background (defer_packing): the
+// answers are the golden ones whichever layers are packed when a call runs.
+TEST_P(ModelGoldenTest, GivesTheGoldenOutputsWhileAndAfterPackingInTheBackground) {
+  const auto dir = testing::testdata_dir() / "models" / GetParam();
+  std::atomic<int> reports{0};
+  std::string error = "not reported";
+  size_t bytes = 0;
+  ModelOptions options;
+  options.defer_packing = true;
+  auto model = SequenceClassifier::load(dir, options);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  expect_golden_outputs(**model, dir / "expected.jsonl");  // nothing packed yet
+  const bool packs = kernels::Linear::copies_weights(kernels::Precision::kF32);
+  EXPECT_EQ((*model)->wait_for_packing(), !packs) << "packing has not started";
+  (*model)->start_packing([&](const PackingReport& r) {
+    error = r.error;
+    bytes = r.bytes;
+    reports.fetch_add(1);
+  });
+  expect_golden_outputs(**model, dir / "expected.jsonl");
+  EXPECT_TRUE((*model)->wait_for_packing());
+  expect_golden_outputs(**model, dir / "expected.jsonl");
+  if (packs) {
+    EXPECT_EQ(reports.load(), 1);
+    EXPECT_EQ(error, "");
+    EXPECT_GT(bytes, 0u);
+  } else {
+    EXPECT_EQ(reports.load(), 0) << "nothing to pack where f32 layers use their weights in place";
+  }
 }
 
 // The fast precisions on every golden model: how far their logits move from the golden ones

@@ -1,7 +1,9 @@
 #include "verdict/model/sequence_classifier.h"
 
 #include <algorithm>
+#include <chrono>
 
+#include "verdict/kernels/cpu.h"
 #include "verdict/kernels/layer_norm.h"
 
 namespace verdict::model {
@@ -16,10 +18,9 @@ kernels::PostOp ffn_post_op(Activation act) {
   return kernels::PostOp::kGeluErf;
 }
 
-kernels::Linear make_linear(const LinearWeights& w, size_t out, size_t in,
-                            kernels::PostOp op = kernels::PostOp::kNone, bool accumulate = false,
-                            kernels::Precision precision = kernels::Precision::kF32) {
-  return kernels::Linear(w.weight, w.bias, out, in, op, accumulate, precision);
+// The head's layers: small, f32, packed where that is faster.
+kernels::Linear make_linear(const LinearWeights& w, size_t out, size_t in, kernels::PostOp op = kernels::PostOp::kNone) {
+  return kernels::Linear(w.weight, w.bias, out, in, op);
 }
 
 // One linear layer from several stacked along the output dimension (e.g. q, k, v). Parts
@@ -94,36 +95,101 @@ SequenceClassifier::SequenceClassifier(ModelConfig config, std::unique_ptr<Weigh
                             config_.architecture == Architecture::kDistilBert ? kernels::PostOp::kRelu
                                                                               : kernels::PostOp::kTanh)),
       classifier_(make_linear(store_->weights().classifier, config_.num_labels(), config_.hidden_size)) {
-  const size_t D = config_.hidden_size, F = config_.intermediate_size;
-  const auto precision = options.precision;
-  const auto& all = store_->weights().layers;
+  const size_t count = store_->weights().layers.size();
+  const bool converts = kernels::Linear::copies_weights(options_.precision);
+  layers_.resize(count);
   std::vector<float> staging;  // fused q/k/v weights on their way to being packed
-  const bool copies_weights = kernels::Linear::copies_weights(precision);
-  for (size_t l = 0; l < all.size(); ++l) {
-    const auto& w = all[l];
-    Layer layer{{}, {}, {}, {}, {},
-                make_linear(w.attention_output, D, D, kernels::PostOp::kNone, /*accumulate=*/true, precision),
-                make_linear(w.ffn_in, F, D, ffn_post_op(config_.activation), false, precision),
-                make_linear(w.ffn_out, D, F, kernels::PostOp::kNone, /*accumulate=*/true, precision)};
-    // Layers that copy their weights anyway get q, k, v (k, v in the last layer) as one product.
-    if (!copies_weights) {
-      layer.query.emplace(make_linear(w.query, D, D));
-      layer.key.emplace(make_linear(w.key, D, D));
-      layer.value.emplace(make_linear(w.value, D, D));
-    } else if (l + 1 < all.size()) {
-      layer.qkv.emplace(make_fused({&w.query, &w.key, &w.value}, D, D, precision, staging));
-    } else {
-      layer.query.emplace(make_linear(w.query, D, D, kernels::PostOp::kNone, false, precision));
-      layer.kv.emplace(make_fused({&w.key, &w.value}, D, D, precision, staging));
-    }
-    layers_.push_back(std::move(layer));
-    if (copies_weights) {
-      // The converted copies are all that is read from now on.
-      for (const auto* lw : {&w.query, &w.key, &w.value, &w.attention_output}) store_->release(lw->weight, D * D);
-      store_->release(w.ffn_in.weight, F * D);
-      store_->release(w.ffn_out.weight, D * F);
-    }
+  if (converts && options_.defer_packing && options_.precision == kernels::Precision::kF32) {
+    for (size_t l = 0; l < count; ++l) in_place_.push_back(make_layer(l, false, staging));
+    return;  // start_packing() makes layers_
   }
+  for (size_t l = 0; l < count; ++l) {
+    layers_[l].emplace(make_layer(l, converts, staging));
+    if (converts) release_layer_weights(l);  // the converted copies are all that is read from now on
+  }
+  ready_layers_.store(count);
+}
+
+SequenceClassifier::~SequenceClassifier() {
+  stop_packing_.store(true);
+  if (packer_.joinable()) packer_.join();
+}
+
+SequenceClassifier::Layer SequenceClassifier::make_layer(size_t l, bool convert, std::vector<float>& staging) const {
+  const size_t D = config_.hidden_size, F = config_.intermediate_size;
+  const auto precision = options_.precision;
+  const auto use = convert ? kernels::WeightUse::kBest : kernels::WeightUse::kInPlace;
+  const auto& all = store_->weights().layers;
+  const auto& w = all[l];
+  const auto linear = [&](const LinearWeights& lw, size_t out, size_t in, kernels::PostOp op, bool accumulate) {
+    return kernels::Linear(lw.weight, lw.bias, out, in, op, accumulate, precision, use);
+  };
+  Layer layer{{}, {}, {}, {}, {},
+              linear(w.attention_output, D, D, kernels::PostOp::kNone, /*accumulate=*/true),
+              linear(w.ffn_in, F, D, ffn_post_op(config_.activation), false),
+              linear(w.ffn_out, D, F, kernels::PostOp::kNone, /*accumulate=*/true)};
+  // Layers that copy their weights anyway get q, k, v (k, v in the last layer) as one product.
+  if (!convert) {
+    layer.query.emplace(linear(w.query, D, D, kernels::PostOp::kNone, false));
+    layer.key.emplace(linear(w.key, D, D, kernels::PostOp::kNone, false));
+    layer.value.emplace(linear(w.value, D, D, kernels::PostOp::kNone, false));
+  } else if (l + 1 < all.size()) {
+    layer.qkv.emplace(make_fused({&w.query, &w.key, &w.value}, D, D, precision, staging));
+  } else {
+    layer.query.emplace(linear(w.query, D, D, kernels::PostOp::kNone, false));
+    layer.kv.emplace(make_fused({&w.key, &w.value}, D, D, precision, staging));
+  }
+  return layer;
+}
+
+void SequenceClassifier::release_layer_weights(size_t l) const {
+  const size_t D = config_.hidden_size, F = config_.intermediate_size;
+  const auto& w = store_->weights().layers[l];
+  for (const auto* lw : {&w.query, &w.key, &w.value, &w.attention_output}) store_->release(lw->weight, D * D);
+  store_->release(w.ffn_in.weight, F * D);
+  store_->release(w.ffn_out.weight, D * F);
+}
+
+void SequenceClassifier::start_packing(std::function<void(const PackingReport&)> on_packed) {
+  if (in_place_.empty() || packer_.joinable()) return;
+  on_packed_ = std::move(on_packed);
+  packing_done_.store(false);
+  packer_ = std::thread([this] { pack_layers(); });
+}
+
+void SequenceClassifier::pack_layers() {
+  const auto t0 = std::chrono::steady_clock::now();
+  // One core: the other keeps serving on the in-place weights meanwhile.
+  kernels::set_num_threads(1);
+  PackingReport report;
+  std::vector<float> staging;
+  try {
+    for (size_t l = 0; l < layers_.size() && !stop_packing_.load(); ++l) {
+      layers_[l].emplace(make_layer(l, true, staging));
+      report.bytes += layers_[l]->attention_output.owned_weight_bytes() + layers_[l]->ffn_in.owned_weight_bytes() +
+                      layers_[l]->ffn_out.owned_weight_bytes();
+      for (const auto* p : {&layers_[l]->qkv, &layers_[l]->kv, &layers_[l]->query}) {
+        if (*p) report.bytes += (*p)->owned_weight_bytes();
+      }
+      ready_layers_.store(l + 1);
+      release_layer_weights(l);  // a forward() still on them may fault some back in: see below
+    }
+    // Once no forward() can read the in-place weights any more, hand their pages back for good.
+    while (in_place_readers_.load() > 0 && !stop_packing_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (size_t l = 0; l < ready_layers_.load(); ++l) release_layer_weights(l);
+  } catch (const std::exception& e) {
+    report.error = e.what();
+  }
+  staging = {};
+  report.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (!stop_packing_.load() && on_packed_) on_packed_(report);
+  packing_done_.store(true);
+  packing_done_.notify_all();
+}
+
+bool SequenceClassifier::wait_for_packing() const {
+  packing_done_.wait(false);
+  return ready_layers_.load() == layers_.size();
 }
 
 void SequenceClassifier::project(const Layer& layer, const float* x, size_t rows, float* out,
@@ -248,9 +314,23 @@ Result<std::vector<float>> SequenceClassifier::forward(const Batch& batch) {
 
   embed(batch);
   const auto& weights = store_->weights();
+  // Which layers are packed is read once per call. The call registers as a reader of the
+  // in-place weights first (seq_cst on both sides), so that the packer cannot miss it.
+  in_place_readers_.fetch_add(1);
+  const size_t packed = ready_layers_.load();
+  struct Reader {
+    std::atomic<int>* count;
+    ~Reader() {
+      if (count) count->fetch_sub(1);
+    }
+  } reader{&in_place_readers_};
+  if (packed == layers_.size()) {
+    in_place_readers_.fetch_sub(1);
+    reader.count = nullptr;
+  }
   // Every layer but the last runs on all tokens.
   for (size_t l = 0; l + 1 < layers_.size(); ++l) {
-    const Layer& layer = layers_[l];
+    const Layer& layer = this->layer(l, packed);
     const auto& w = weights.layers[l];
     project(layer, h, T, qkv, /*keys_and_values_only=*/false);
     attention_.forward_packed(qkv, batch.cu_seq_lengths.data(), B, ctx);
@@ -268,7 +348,7 @@ Result<std::vector<float>> SequenceClassifier::forward(const Batch& batch) {
     std::copy_n(h + static_cast<size_t>(batch.cu_seq_lengths[b]) * D, D, cls + b * D);
   }
   {
-    const Layer& layer = layers_.back();
+    const Layer& layer = this->layer(layers_.size() - 1, packed);
     const auto& w = weights.layers.back();
     project(layer, h, T, qkv, /*keys_and_values_only=*/true);
     float* q = grow(cls_query_, B * D);
