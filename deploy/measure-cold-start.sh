@@ -2,14 +2,15 @@
 # Cold start of Verdict, exec -> first successful POST /predict, for the bare binary and for
 # `podman run` of the image, plus RSS after a warm-up. Prints one line per run and the medians.
 #   deploy/measure-cold-start.sh MODEL_DIR [RUNS=5] [IMAGE=localhost/verdict:<version>]
-# OMP_WAIT_POLICY (default PASSIVE, as the image sets it) is passed to both.
+# OMP_WAIT_POLICY (default PASSIVE, as the image sets it) is passed to both, and the result
+# cache is off. VERDICT_BIN: the bare binary (default build/release's).
 # Run deploy/build-image.sh first. The machine's load matters: take the medians, report the load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="$(realpath "$1")"; runs="${2:-5}"
 version=$(sed -n 's/^project(verdict VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 image="${3:-localhost/verdict:$version}"
-bin="$PWD/build/release/src/verdict/cli/verdict"
+bin="${VERDICT_BIN:-$PWD/build/release/src/verdict/cli/verdict}"
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/deploy/containers.conf}"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
@@ -43,7 +44,9 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] 
 
 bare=(); ctr=(); bare_rss=(); ctr_rss=(); bare_lat=(); ctr_lat=()
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-omp=(-e "OMP_WAIT_POLICY=$OMP_WAIT_POLICY")
+# The result cache off, so that the warm latency is the model's and not a cache hit's.
+export VERDICT_CACHE_SIZE=0
+omp=(-e "OMP_WAIT_POLICY=$OMP_WAIT_POLICY" -e VERDICT_CACHE_SIZE=0)
 for ((r = 1; r <= runs; r++)); do
   # Bare binary (the page cache is warm after the first run, as on a host that restarts it).
   t0=$(now)
