@@ -37,9 +37,10 @@ Result<std::string> model_folder(const ModelChoice& m) {
   return dir->string();
 }
 
-Result<std::unique_ptr<runtime::Pipeline>> load_pipeline(const ModelChoice& m) {
+Result<std::unique_ptr<runtime::Pipeline>> load_pipeline(const ModelChoice& m, bool defer_packing) {
   auto options = model_options(m.dtype);
   if (!options.ok()) return options.error();
+  options->defer_packing = defer_packing;
   auto dir = model_folder(m);
   if (!dir.ok()) return dir.error();
   return runtime::Pipeline::load(*dir, *options);

@@ -29,6 +29,7 @@ Result<model::ModelOptions> model_options(const std::string& dtype);
 // The model's folder, pulled first when it is a Hub id missing from the cache (and pulling is allowed).
 Result<std::string> model_folder(const ModelChoice& m);
 
-Result<std::unique_ptr<runtime::Pipeline>> load_pipeline(const ModelChoice& m);
+// defer_packing: see model::ModelOptions (a run with few texts is over before packing pays).
+Result<std::unique_ptr<runtime::Pipeline>> load_pipeline(const ModelChoice& m, bool defer_packing = false);
 
 }  // namespace verdict::cli

@@ -70,6 +70,26 @@ TEST(BackgroundPackingTest, CallsDuringTheSwitchGiveThePackedModelsAnswers) {
   expect_near(*got, *want, "after packing");
 }
 
+// What the CLI does once a run has enough texts: pack on the spot, ending on the same route, and
+// so with bit-for-bit the answers of a model packed at load.
+TEST(BackgroundPackingTest, PackingOnTheSpotEndsWhereLoadTimePackingStarts) {
+  auto reference = SequenceClassifier::load(medium_model());
+  ASSERT_TRUE(reference.ok()) << reference.error().message;
+  const Batch batch = sample_batch();
+  auto want = (*reference)->forward(batch);
+  ASSERT_TRUE(want.ok());
+  ModelOptions options;
+  options.defer_packing = true;
+  auto model = SequenceClassifier::load(medium_model(), options);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  (*model)->pack();
+  EXPECT_TRUE((*model)->wait_for_packing());
+  (*model)->start_packing();  // nothing left to do
+  auto got = (*model)->forward(batch);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, *want);
+}
+
 TEST(BackgroundPackingTest, AModelDestroyedWhilePackingStopsItsPacker) {
   bool reported = false;
   for (int i = 0; i < 5; ++i) {

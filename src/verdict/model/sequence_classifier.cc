@@ -151,16 +151,28 @@ void SequenceClassifier::release_layer_weights(size_t l) const {
 }
 
 void SequenceClassifier::start_packing(std::function<void(const PackingReport&)> on_packed) {
-  if (in_place_.empty() || packer_.joinable()) return;
+  if (in_place_.empty() || packing_started_) return;
+  packing_started_ = true;
   on_packed_ = std::move(on_packed);
   packing_done_.store(false);
-  packer_ = std::thread([this] { pack_layers(); });
+  packer_ = std::thread([this] {
+    kernels::set_num_threads(1);  // one core: the other keeps serving on the in-place weights
+    pack_layers();
+  });
+}
+
+void SequenceClassifier::pack() {
+  if (in_place_.empty()) return;
+  if (!packing_started_) {
+    packing_started_ = true;
+    packing_done_.store(false);
+    pack_layers();
+  }
+  wait_for_packing();
 }
 
 void SequenceClassifier::pack_layers() {
   const auto t0 = std::chrono::steady_clock::now();
-  // One core: the other keeps serving on the in-place weights meanwhile.
-  kernels::set_num_threads(1);
   PackingReport report;
   std::vector<float> staging;
   try {

@@ -69,6 +69,9 @@ class SequenceClassifier {
   // ends (before wait_for_packing() returns; not if the model is destroyed first). Does nothing
   // when there is nothing to pack or packing has started. Call from the thread that owns the model.
   void start_packing(std::function<void(const PackingReport&)> on_packed = {});
+  // With ModelOptions::defer_packing: packs the layers now, on the calling thread and its
+  // compute pool (after start_packing(): waits for it). For a caller about to do enough work.
+  void pack();
   // Blocks until background packing (if started) has ended; true if every layer is packed.
   bool wait_for_packing() const;
 
@@ -88,7 +91,7 @@ class SequenceClassifier {
   // Layer l with weights converted/packed (convert) or used in place.
   Layer make_layer(size_t l, bool convert, std::vector<float>& staging) const;
   void release_layer_weights(size_t l) const;
-  void pack_layers();  // the background thread of start_packing()
+  void pack_layers();  // pack() or the background thread of start_packing()
   const Layer& layer(size_t l, size_t packed_layers) const {
     return l < packed_layers ? *layers_[l] : in_place_[l];
   }
@@ -114,6 +117,7 @@ class SequenceClassifier {
   std::atomic<bool> stop_packing_{false};
   std::atomic<bool> packing_done_{true};
   std::function<void(const PackingReport&)> on_packed_;
+  bool packing_started_ = false;  // by the owner's thread
   std::thread packer_;
   kernels::Attention attention_;
   kernels::Linear pre_head_, classifier_;
