@@ -17,9 +17,10 @@ class Attention {
   Attention& operator=(Attention&&) noexcept;
 
   // qkv: [seq_len, 3 * hidden] rows of (q | k | v), hidden = num_heads * head_dim.
-  // ctx: [seq_len, hidden] output. scores: scratch of at least scratch_floats(seq_len).
-  void forward(const float* qkv, size_t seq_len, float* ctx, float* scores) const;
-  size_t scratch_floats(size_t seq_len) const { return heads_ * seq_len * seq_len; }
+  // ctx: [seq_len, hidden] output. Short sequences: all heads in one pair of products; long
+  // ones: one task per (head, block of query rows), spread over the pool (run in turn inside a
+  // parallel region).
+  void forward(const float* qkv, size_t seq_len, float* ctx) const;
   // forward() for every sequence of a packed batch: sequence b is rows [cu[b], cu[b + 1]) of
   // qkv and ctx. Batches of several sequences spread them over the intra-op pool (one fork for
   // all, longest first) rather than forking inside each sequence's small products.
@@ -32,6 +33,9 @@ class Attention {
                   float* scores) const;
 
  private:
+  void attend_all_heads(const float* qkv, size_t seq_len, float* ctx) const;
+  // Rows [row0, row0 + rows) of one head's attention.
+  void attend_block(const float* qkv, size_t seq_len, size_t head, size_t row0, size_t rows, float* ctx) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
   size_t heads_ = 0, head_dim_ = 0;

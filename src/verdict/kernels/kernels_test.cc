@@ -209,10 +209,11 @@ TEST(PrecisionTest, NamesRoundTripAndUnknownNamesAreRefused) {
 TEST(AttentionTest, MatchesScalarReferenceForEveryLength) {
   const size_t H = 3, d = 5, D = H * d;
   Attention attn(H, d);
-  for (size_t L : {1, 2, 9, 31}) {
+  // Past 128 tokens a head's queries go in several blocks (the last one partial).
+  for (size_t L : {1, 2, 9, 31, 129, 300}) {
     auto qkv = random_vector(L * 3 * D, static_cast<unsigned>(L));
-    std::vector<float> ctx(L * D), scratch(attn.scratch_floats(L));
-    attn.forward(qkv.data(), L, ctx.data(), scratch.data());
+    std::vector<float> ctx(L * D);
+    attn.forward(qkv.data(), L, ctx.data());
     for (size_t h = 0; h < H; ++h) {
       for (size_t i = 0; i < L; ++i) {
         std::vector<double> p(L);
@@ -239,8 +240,8 @@ TEST(AttentionTest, OneQueryRowEqualsTheFirstRowOfFullAttention) {
   Attention attn(H, d);
   for (size_t L : {1, 7, 33}) {
     auto qkv = random_vector(L * 3 * D, static_cast<unsigned>(100 + L));
-    std::vector<float> full(L * D), scratch(attn.scratch_floats(L)), one(D), row_scratch(L);
-    attn.forward(qkv.data(), L, full.data(), scratch.data());
+    std::vector<float> full(L * D), one(D), row_scratch(L);
+    attn.forward(qkv.data(), L, full.data());
     attn.attend_one(qkv.data(), qkv.data() + D, 3 * D, L, one.data(), row_scratch.data());
     for (size_t i = 0; i < D; ++i) EXPECT_NEAR(one[i], full[i], 1e-5) << "L=" << L;
   }
@@ -251,17 +252,20 @@ TEST(AttentionTest, PackedBatchEqualsEachSequenceAlone) {
   Attention attn(H, d);
   // From one sequence (products forked inside) to many (sequences spread over the pool),
   // lengths unsorted so the longest-first order is exercised.
-  for (size_t batch : {1, 3, 9}) {
+  // The last case has sequences long enough to go in blocks of query rows, per head.
+  for (size_t batch : {1, 3, 9, 5}) {
     std::vector<uint32_t> cu{0};
-    for (size_t b = 0; b < batch; ++b) cu.push_back(cu.back() + static_cast<uint32_t>(1 + (b * 37) % 23));
+    for (size_t b = 0; b < batch; ++b) {
+      const size_t len = batch == 5 ? 1 + (b * 137) % 300 : 1 + (b * 37) % 23;  // 1, 138, 275, 112, 249
+      cu.push_back(cu.back() + static_cast<uint32_t>(len));
+    }
     const size_t T = cu.back();
     auto qkv = random_vector(T * 3 * D, static_cast<unsigned>(batch));
     std::vector<float> packed(T * D), alone(T * D);
     attn.forward_packed(qkv.data(), cu.data(), batch, packed.data());
     for (size_t b = 0; b < batch; ++b) {
       const size_t len = cu[b + 1] - cu[b];
-      std::vector<float> scratch(attn.scratch_floats(len));
-      attn.forward(qkv.data() + cu[b] * 3 * D, len, alone.data() + cu[b] * D, scratch.data());
+      attn.forward(qkv.data() + cu[b] * 3 * D, len, alone.data() + cu[b] * D);
     }
     for (size_t i = 0; i < T * D; ++i) ASSERT_EQ(packed[i], alone[i]) << "batch " << batch << " at " << i;
   }
