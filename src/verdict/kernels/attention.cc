@@ -21,7 +21,7 @@ memory::dim dim(size_t v) { return static_cast<memory::dim>(v); }
 }  // namespace
 
 // Sequences up to this long go through two products for all heads at once (the scores of all
-// heads, [H, L, L], fit in L2 at 128 tokens: 786 KB). Longer ones go in tasks of one head and
+// heads, [H, L, L], are 786 KB at 128 tokens). Longer ones go in tasks of one head and
 // this many query rows, whose scores ([rows, L]: 256 KB at 512 tokens) stay in one core's L2
 // between the product that writes them, the softmax and the product that reads them: all heads
 // at once wrote 12 MB of scores at 512 tokens, and ran at half the speed.
@@ -66,43 +66,42 @@ float* thread_scores(size_t n) {
   if (scores.size() < n) scores.resize(n);
   return scores.data();
 }
+
+// s = q · kᵀ (scaled by the primitive), softmax over each of its `rows` rows, c = s · v.
+void attend(const dnnl::matmul& scores, const dnnl::matmul& context, const memory& q, const memory& kt,
+            const memory& v, const memory& s, const memory& c, size_t rows, size_t seq_len) {
+  auto& strm = cpu_stream();
+  scores.execute(strm, {{DNNL_ARG_SRC, q}, {DNNL_ARG_WEIGHTS, kt}, {DNNL_ARG_DST, s}});
+  strm.wait();
+  softmax_rows(static_cast<float*>(s.get_data_handle()), rows, seq_len);
+  context.execute(strm, {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, v}, {DNNL_ARG_DST, c}});
+  strm.wait();
+}
 }  // namespace
 
 void Attention::attend_all_heads(const float* qkv, size_t seq_len, float* ctx) const {
   auto& eng = cpu_engine();
-  auto& strm = cpu_stream();
   const auto H = dim(heads_), d = dim(head_dim_), D = H * d, L = dim(seq_len);
-  float* scores = thread_scores(heads_ * seq_len * seq_len);
   float* base = const_cast<float*>(qkv);
   memory q({{H, L, d}, memory::data_type::f32, {d, 3 * D, 1}}, eng, base);
   memory kt({{H, d, L}, memory::data_type::f32, {d, 1, 3 * D}}, eng, base + D);
   memory v({{H, L, d}, memory::data_type::f32, {d, 3 * D, 1}}, eng, base + 2 * D);
-  memory s({{H, L, L}, memory::data_type::f32, {L * L, L, 1}}, eng, scores);
+  memory s({{H, L, L}, memory::data_type::f32, {L * L, L, 1}}, eng, thread_scores(heads_ * seq_len * seq_len));
   memory c({{H, L, d}, memory::data_type::f32, {d, D, 1}}, eng, ctx);
-  impl_->scores.execute(strm, {{DNNL_ARG_SRC, q}, {DNNL_ARG_WEIGHTS, kt}, {DNNL_ARG_DST, s}});
-  strm.wait();
-  softmax_rows(scores, heads_ * seq_len, seq_len);
-  impl_->context.execute(strm, {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, v}, {DNNL_ARG_DST, c}});
-  strm.wait();
+  attend(impl_->scores, impl_->context, q, kt, v, s, c, heads_ * seq_len, seq_len);
 }
 
 void Attention::attend_block(const float* qkv, size_t seq_len, size_t head, size_t row0, size_t rows,
                              float* ctx) const {
   auto& eng = cpu_engine();
-  auto& strm = cpu_stream();
   const auto d = dim(head_dim_), D = dim(heads_ * head_dim_), L = dim(seq_len), M = dim(rows);
-  float* scores = thread_scores(rows * seq_len);
   float* base = const_cast<float*>(qkv) + head * head_dim_;
   memory q({{M, d}, memory::data_type::f32, {3 * D, 1}}, eng, base + row0 * 3 * D);
   memory kt({{d, L}, memory::data_type::f32, {1, 3 * D}}, eng, base + D);
   memory v({{L, d}, memory::data_type::f32, {3 * D, 1}}, eng, base + 2 * D);
-  memory s({{M, L}, memory::data_type::f32, {L, 1}}, eng, scores);
+  memory s({{M, L}, memory::data_type::f32, {L, 1}}, eng, thread_scores(rows * seq_len));
   memory c({{M, d}, memory::data_type::f32, {D, 1}}, eng, ctx + row0 * D + head * head_dim_);
-  impl_->block_scores.execute(strm, {{DNNL_ARG_SRC, q}, {DNNL_ARG_WEIGHTS, kt}, {DNNL_ARG_DST, s}});
-  strm.wait();
-  softmax_rows(scores, rows, seq_len);
-  impl_->block_context.execute(strm, {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, v}, {DNNL_ARG_DST, c}});
-  strm.wait();
+  attend(impl_->block_scores, impl_->block_context, q, kt, v, s, c, rows, seq_len);
 }
 
 void Attention::forward(const float* qkv, size_t seq_len, float* ctx) const {

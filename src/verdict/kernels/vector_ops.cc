@@ -37,9 +37,9 @@ float ScalarPost(PostOp op, float x) {
   return x;
 }
 
-// e^x for x in [-87, 0] only (all softmax and GELU need): 2^n · e^r with |r| <= ln2/2 and a
+// e^x for x in [-87, 0] only (all softmax needs): 2^n · e^r with |r| <= ln2/2 and a
 // degree-6 Taylor polynomial (relative error < 2e-7). Half the operations of hn::Exp, whose
-// range checks and general scaling these never need. Callers clamp below -87: e^-87 ~ 1.6e-38
+// range checks and general scaling it never needs. Callers clamp below -87: e^-87 ~ 1.6e-38
 // is the smallest power of e that is still a normal float.
 constexpr float kExpFloor = -87.f;
 template <class V>
