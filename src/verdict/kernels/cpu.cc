@@ -4,7 +4,9 @@
 #include <sched.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 
@@ -12,7 +14,9 @@
 
 namespace verdict::kernels {
 
-std::string effective_isa() {
+namespace {
+
+std::string dnnl_isa_name() {
   switch (dnnl::get_effective_cpu_isa()) {
     case dnnl::cpu_isa::sse41: return "sse41";
     case dnnl::cpu_isa::avx: return "avx";
@@ -26,7 +30,6 @@ std::string effective_isa() {
   }
 }
 
-namespace {
 constexpr std::pair<const char*, dnnl::cpu_isa> kIsas[] = {
       {"sse41", dnnl::cpu_isa::sse41},
       {"avx", dnnl::cpu_isa::avx},
@@ -38,9 +41,7 @@ constexpr std::pair<const char*, dnnl::cpu_isa> kIsas[] = {
       {"avx512_core_amx", dnnl::cpu_isa::avx512_core_amx},
       {"all", dnnl::cpu_isa::all},
 };
-}  // namespace
-
-Status set_max_isa(const std::string& name) {
+Status apply_isa_cap(const std::string& name) {
   std::string known;
   for (const auto& [n, isa] : kIsas) {
     known += known.empty() ? n : std::string(", ") + n;
@@ -48,9 +49,9 @@ Status set_max_isa(const std::string& name) {
     if (dnnl::set_max_cpu_isa(isa) != dnnl::status::success) {
       return make_error(ErrorCode::kUnavailable, "ISA cap '" + name + "' must be set before any kernel runs");
     }
-    if (name != "all" && effective_isa() != name) {
+    if (name != "all" && dnnl_isa_name() != name) {
       return make_error(ErrorCode::kUnsupported, "this CPU lacks ISA '" + name + "' (best available: " +
-                                                     effective_isa() + ")");
+                                                     dnnl_isa_name() + ")");
     }
     // The Highway kernels follow the same cap.
     if (name == "sse41") limit_simd_target("SSE4");
@@ -61,6 +62,38 @@ Status set_max_isa(const std::string& name) {
   }
   return make_error(ErrorCode::kInvalidArgument, "unknown ISA '" + name + "'; known: " + known);
 }
+
+// The cap is taken once: from set_max_isa, or else from VERDICT_ISA when the kernels first ask
+// for the ISA. So every program (the tests too) honours VERDICT_ISA, which is how the AVX2 path
+// stays tested on AVX-512 machines.
+std::once_flag isa_cap_once;
+
+void cap_isa_from_env() {
+  std::call_once(isa_cap_once, [] {
+    const char* v = std::getenv("VERDICT_ISA");
+    if (v && *v) (void)apply_isa_cap(v);  // a bad value is reported by the CLI, which checks it first
+  });
+}
+
+}  // namespace
+
+std::string effective_isa() {
+  cap_isa_from_env();
+  return dnnl_isa_name();
+}
+
+Status set_max_isa(const std::string& name) {
+  bool applied = false;
+  Status status;
+  std::call_once(isa_cap_once, [&] {
+    applied = true;
+    status = apply_isa_cap(name);
+  });
+  if (!applied) return make_error(ErrorCode::kUnavailable, "ISA cap '" + name + "' must be set before any kernel runs");
+  return status;
+}
+
+void apply_isa_cap_from_env() { cap_isa_from_env(); }
 
 namespace {
 

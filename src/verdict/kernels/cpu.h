@@ -11,9 +11,11 @@ namespace verdict::kernels {
 // The ISA oneDNN dispatches to (e.g. "avx2", "avx512_core_bf16"), after any cap set below.
 std::string effective_isa();
 
-// Caps the ISA (VERDICT_ISA / --isa): "sse41", "avx2", "avx512_core", ... Fails when the name
-// is unknown, when the CPU lacks that ISA, or when kernels were already created.
+// Caps the ISA (--isa): "sse41", "avx2", "avx512_core", ... Fails when the name is unknown,
+// when the CPU lacks that ISA, or when kernels already asked for it. Without a call, the
+// VERDICT_ISA environment variable, if set, is applied when kernels first ask.
 Status set_max_isa(const std::string& name);
+void apply_isa_cap_from_env();
 
 // Cores this process may use: the affinity mask, further limited by a cgroup CPU quota
 // (Cloud Run / Kubernetes limits), at least 1.

@@ -1,9 +1,14 @@
 #include "verdict/kernels/engine.h"
 
+#include "verdict/kernels/cpu.h"
+
 namespace verdict::kernels {
 
 dnnl::engine& cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  static dnnl::engine engine = [] {
+    apply_isa_cap_from_env();  // before oneDNN settles on its ISA
+    return dnnl::engine(dnnl::engine::kind::cpu, 0);
+  }();
   return engine;
 }
 

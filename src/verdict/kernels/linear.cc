@@ -53,37 +53,70 @@ int activation_qmax() {
 
 memory::dim dim(size_t v) { return static_cast<memory::dim>(v); }
 
-// Rows per call of the 1x1-convolution route (below): kConvRows and fewer each get their own
-// primitive, made once on first use; larger inputs go in calls of kConvBigRows rows, so that a
+// Rows per call of the per-row-count routes (below): kSmallCallRows and fewer each get their own
+// primitive, made once on first use; larger inputs go in calls of kBigCallRows rows, so that a
 // packed batch of 2000 tokens costs 9 forks of the pool rather than 33.
-constexpr size_t kConvRows = 64;
-constexpr size_t kConvBigRows = 256;
+constexpr size_t kSmallCallRows = 64;
+constexpr size_t kBigCallRows = 256;
 
-// A linear layer as a 1x1 convolution over a [rows x 1] "image" in NHWC: src [rows, K] and
-// dst [rows, N] row-major are exactly NHWC, and oneDNN packs the weights once for its JIT
-// kernel. Where oneDNN has no blocked matmul for the type (AVX2: f32 and int8 without VNNI run
-// gemm:jit, which re-packs the weights on every call), this measured faster at every row count:
-// int8 3.5x (1 row), 1.6x (8), 1.25x (32), equal from 64; f32 1.6x (8), 1.3x (32-256).
-struct ConvTypes {
+// How a layer's product reaches oneDNN's kernels.
+//  kMatmul:     one matmul with run-time rows, for every batch shape.
+//  kConvRows:   a 1x1 convolution over a [rows x 1] "image" in NHWC, one primitive per row count:
+//               src [rows, K] and dst [rows, N] row-major are exactly NHWC, and oneDNN packs the
+//               weights once for its JIT kernel. Where oneDNN's matmul is plain gemm:jit (AVX2:
+//               f32, and int8 without VNNI), which re-packs the weights on every call, this
+//               measured faster at every row count: int8 3.5x (1 row), 1.6x (8), 1.25x (32),
+//               equal from 64; f32 1.6x (8), 1.3x (32-256).
+//  kMatmulRows: a matmul with fixed rows, one primitive per row count. oneDNN 2.6 runs its
+//               blocked brgemm kernels (AVX-512, VNNI, AVX512-BF16, AMX) only for fixed shapes;
+//               with run-time rows it falls back to gemm:jit, and its 1x1 convolution there
+//               wants a different weight blocking at 64 rows and up.
+enum class Route { kMatmul, kConvRows, kMatmulRows };
+
+struct RowsTypes {
   dt src, dst;
   bool bias;
 };
-dnnl::convolution_forward::primitive_desc conv_rows_pd(memory::dim rows, memory::dim K, memory::dim N,
-                                                      const ConvTypes& types, const dnnl::primitive_attr& attr) {
+dt weight_type(dt src) { return src == dt::u8 ? dt::s8 : src; }
+
+// The product of `rows` rows on a per-row-count route; weights: the packed layout, or a zero
+// desc for "let oneDNN choose".
+dnnl::primitive_desc rows_pd(Route route, memory::dim rows, memory::dim K, memory::dim N, const RowsTypes& types,
+                             const memory::desc& weights, const dnnl::primitive_attr& attr) {
   using tag = memory::format_tag;
-  const memory::desc src({1, K, rows, 1}, types.src, tag::nhwc);
-  const memory::desc wei({N, K, 1, 1}, types.src == dt::u8 ? dt::s8 : types.src, tag::any);
-  const memory::desc dst({1, N, rows, 1}, types.dst, tag::nhwc);
   const auto kind = dnnl::prop_kind::forward_inference;
-  const auto algo = dnnl::algorithm::convolution_direct;
-  const auto desc = types.bias ? dnnl::convolution_forward::desc(kind, algo, src, wei, memory::desc({N}, dt::f32, tag::x),
-                                                                 dst, {1, 1}, {0, 0}, {0, 0})
-                               : dnnl::convolution_forward::desc(kind, algo, src, wei, dst, {1, 1}, {0, 0}, {0, 0});
-  return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
+  const dt wt = weight_type(types.src);
+  if (route == Route::kConvRows) {
+    const memory::desc src({1, K, rows, 1}, types.src, tag::nhwc);
+    const memory::desc wei = weights.is_zero() ? memory::desc({N, K, 1, 1}, wt, tag::any) : weights;
+    const memory::desc dst({1, N, rows, 1}, types.dst, tag::nhwc);
+    const auto algo = dnnl::algorithm::convolution_direct;
+    const auto desc =
+        types.bias ? dnnl::convolution_forward::desc(kind, algo, src, wei, memory::desc({N}, dt::f32, tag::x), dst,
+                                                     {1, 1}, {0, 0}, {0, 0})
+                   : dnnl::convolution_forward::desc(kind, algo, src, wei, dst, {1, 1}, {0, 0}, {0, 0});
+    return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
+  }
+  const memory::desc src({rows, K}, types.src, {K, 1});
+  const memory::desc wei = weights.is_zero() ? memory::desc({K, N}, wt, tag::any) : weights;
+  const memory::desc dst({rows, N}, types.dst, {N, 1});
+  const auto desc = types.bias ? dnnl::matmul::desc(src, wei, memory::desc({1, N}, dt::f32, {N, 1}), dst)
+                               : dnnl::matmul::desc(src, wei, dst);
+  return dnnl::matmul::primitive_desc(desc, attr, cpu_engine());
 }
 
-// VERDICT_MATMUL_ONLY=1 keeps every layer on oneDNN's matmul: a diagnostic switch, and how the
-// tests cover the route that CPUs with blocked matmul kernels (AVX-512, AMX) take.
+// The weights as PyTorch holds them ([N, K] row-major), described for the route's primitive.
+memory::desc plain_weights(Route route, memory::dim K, memory::dim N, dt type) {
+  if (route == Route::kConvRows) return memory::desc({N, K, 1, 1}, type, memory::format_tag::oihw);
+  return memory::desc({K, N}, type, {1, K});
+}
+
+bool impl_is(const dnnl::primitive_desc_base& pd, std::string_view prefix) {
+  return std::string_view(pd.impl_info_str()).rfind(prefix, 0) == 0;
+}
+
+// VERDICT_MATMUL_ONLY=1 keeps every layer on oneDNN's matmul with run-time rows: a diagnostic
+// switch, and how the tests cover that route on CPUs that take another.
 bool matmul_only() {
   static const bool only = [] {
     const char* v = std::getenv("VERDICT_MATMUL_ONLY");
@@ -92,20 +125,36 @@ bool matmul_only() {
   return only;
 }
 
-// Whether oneDNN's matmul for these types would be plain gemm:jit on this CPU (no blocked kernel).
-bool matmul_is_plain_gemm(dt src, dt wei, dt dst) {
-  const memory::desc s({DNNL_RUNTIME_DIM_VAL, 64}, src, {64, 1});
-  const memory::desc w({64, 64}, wei, memory::format_tag::any);
-  const memory::desc d({DNNL_RUNTIME_DIM_VAL, 64}, dst, {DNNL_RUNTIME_DIM_VAL, 1});
+Route choose_route(dt src, dt dst) {
+  constexpr memory::dim kProbe = 64;
+  const RowsTypes types{src, dst, false};
+  if (impl_is(rows_pd(Route::kMatmulRows, 32, kProbe, kProbe, types, {}, {}), "brg")) return Route::kMatmulRows;
+  if (src == dt::bf16) return Route::kMatmul;
+  const memory::desc s({DNNL_RUNTIME_DIM_VAL, kProbe}, src, {kProbe, 1});
+  const memory::desc w({kProbe, kProbe}, weight_type(src), memory::format_tag::any);
+  const memory::desc d({DNNL_RUNTIME_DIM_VAL, kProbe}, dst, {DNNL_RUNTIME_DIM_VAL, 1});
   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(s, w, d), cpu_engine());
-  return std::string_view(pd.impl_info_str()).rfind("gemm:", 0) == 0;
+  return impl_is(pd, "gemm:") ? Route::kConvRows : Route::kMatmul;
 }
 
-bool use_conv_route(Precision p) {
-  if (matmul_only() || p == Precision::kBF16) return false;
-  static const bool f32 = matmul_is_plain_gemm(dt::f32, dt::f32, dt::f32);
-  static const bool s8 = matmul_is_plain_gemm(dt::u8, dt::s8, dt::s32);
-  return p == Precision::kF32 ? f32 : s8;
+// Chosen once per process and precision, after any ISA cap.
+Route route_for(Precision p) {
+  if (matmul_only()) return Route::kMatmul;
+  switch (p) {
+    case Precision::kF32: {
+      static const Route r = choose_route(dt::f32, dt::f32);
+      return r;
+    }
+    case Precision::kBF16: {
+      static const Route r = choose_route(dt::bf16, dt::f32);
+      return r;
+    }
+    case Precision::kInt8: {
+      static const Route r = choose_route(dt::u8, dt::s32);
+      return r;
+    }
+  }
+  return Route::kMatmul;
 }
 
 // Thread-local, grow-only scratch, one buffer per (type, slot): no allocation on the hot path
@@ -142,7 +191,7 @@ uint16_t to_bf16(float f) {
 }  // namespace
 
 bool Linear::copies_weights(Precision precision) {
-  return precision != Precision::kF32 || use_conv_route(precision);
+  return precision != Precision::kF32 || route_for(precision) != Route::kMatmul;
 }
 
 Status precision_supported(Precision p) {
@@ -170,41 +219,48 @@ struct Linear::Impl {
   std::vector<float> col_scale, bias_copy;
   std::vector<int32_t> col_sum;
   int qmax = 127;
-  // The 1x1-convolution route: one primitive per row count 1..kConvRows and kConvBigRows,
+  // The per-row-count routes: one primitive per row count 1..kSmallCallRows and kBigCallRows,
   // made on first use, all reading the weights packed once (weight_md).
-  bool rows_as_pixels = false;
-  ConvTypes conv_types{};
-  dnnl::primitive_attr conv_attr;
-  std::vector<std::optional<dnnl::convolution_forward>> conv_by_rows;
-  std::optional<dnnl::convolution_forward> conv_big;
+  Route route = Route::kMatmul;
+  RowsTypes rows_types{};
+  dnnl::primitive_attr rows_attr;
+  struct RowsCall {
+    dnnl::primitive primitive;
+    memory::desc src, dst, bias;
+  };
+  std::vector<std::optional<RowsCall>> by_rows;  // [m - 1]; the last: kBigCallRows
 
-  // Packs `weights` ([N, K] oihw of conv_types.src's weight type) for the route; false, doing
-  // nothing, if oneDNN has only its reference convolution for the shape.
-  bool pack_for_conv(const void* weights, memory::dim K, memory::dim N, ConvTypes types, dnnl::primitive_attr attr) {
-    const auto pd = conv_rows_pd(dim(kConvRows), K, N, types, attr);
-    if (std::string_view(pd.impl_info_str()).rfind("ref", 0) == 0) return false;
-    rows_as_pixels = true;
-    conv_types = types;
-    conv_attr = std::move(attr);
-    conv_by_rows.resize(kConvRows);
-    weight_md = pd.weights_desc();  // the same packing for every row count (checked in conv_for)
+  bool on_rows_route() const { return route != Route::kMatmul; }
+
+  // Packs `weights` ([N, K] row-major, f32 or s8, converted by the reorder) for `r`; false,
+  // doing nothing, if oneDNN has only its reference kernel for the shape.
+  bool pack_for_rows(Route r, const void* weights, dt weights_type, memory::dim K, memory::dim N, RowsTypes types,
+                     dnnl::primitive_attr attr) {
+    const auto pd = rows_pd(r, dim(kSmallCallRows), K, N, types, {}, attr);
+    if (impl_is(pd, "ref")) return false;
+    route = r;
+    rows_types = types;
+    rows_attr = std::move(attr);
+    by_rows.resize(kSmallCallRows + 1);
+    weight_md = pd.weights_desc(0);
     packed = HugePageBuffer(weight_md.get_size());
-    const dt wtype = types.src == dt::u8 ? dt::s8 : types.src;
-    memory from(memory::desc({N, K, 1, 1}, wtype, memory::format_tag::oihw), cpu_engine(), const_cast<void*>(weights));
+    memory from(plain_weights(r, K, N, weights_type), cpu_engine(), const_cast<void*>(weights));
     memory to(weight_md, cpu_engine(), packed.data());
     dnnl::reorder(from, to).execute(cpu_stream(), from, to);
     cpu_stream().wait();
     return true;
   }
 
-  const dnnl::convolution_forward& conv_for(size_t m, memory::dim K, memory::dim N) {
-    auto& conv = m == kConvBigRows ? conv_big : conv_by_rows[m - 1];
-    if (!conv) {
-      const auto pd = conv_rows_pd(dim(m), K, N, conv_types, conv_attr);
-      if (pd.weights_desc() != weight_md) throw std::logic_error("1x1 convolution: weight layout depends on rows");
-      conv.emplace(pd);
+  const RowsCall& call_for(size_t m, memory::dim K, memory::dim N) {
+    auto& call = by_rows[m == kBigCallRows ? kSmallCallRows : m - 1];
+    if (!call) {
+      auto pd = rows_pd(route, dim(m), K, N, rows_types, {}, rows_attr);
+      // Some row counts prefer another blocking (brgconv on AVX-512 from 64 rows): ask for the
+      // one the weights were packed in.
+      if (pd.weights_desc(0) != weight_md) pd = rows_pd(route, dim(m), K, N, rows_types, weight_md, rows_attr);
+      call.emplace(RowsCall{dnnl::primitive(pd), pd.src_desc(0), pd.dst_desc(0), pd.weights_desc(1)});
     }
-    return *conv;
+    return *call;
   }
 };
 
@@ -218,6 +274,12 @@ Linear::Linear(const float* weight, const float* bias, size_t out_features, size
   impl_->bias = bias;
   impl_->bias_md = memory::desc({1, N}, dt::f32, {N, 1});
   const memory::desc plain_f32({K, N}, dt::f32, {1, K});  // Wᵀ view of PyTorch's [N, K]
+  // Layers that pack their weights may outlive the caller's bias too.
+  const auto keep_bias_copy = [&] {
+    if (!bias) return;
+    impl_->bias_copy.assign(bias, bias + out_features);
+    impl_->bias = impl_->bias_copy.data();
+  };
   // M (rows) is a run-time dimension, so one primitive serves every batch shape.
   const auto src_md = [&](dt type) { return memory::desc({DNNL_RUNTIME_DIM_VAL, K}, type, {K, 1}); };
   const auto dst_md = [&](dt type) {
@@ -227,12 +289,10 @@ Linear::Linear(const float* weight, const float* bias, size_t out_features, size
   if (precision == Precision::kF32) {
     dnnl::primitive_attr attr;
     attr.set_post_ops(make_post_ops(post_op, accumulate));
-    if (use == WeightUse::kBest && use_conv_route(precision) &&
-        impl_->pack_for_conv(weight, K, N, {dt::f32, dt::f32, bias != nullptr}, attr)) {
-      if (bias) {
-        impl_->bias_copy.assign(bias, bias + out_features);
-        impl_->bias = impl_->bias_copy.data();
-      }
+    const Route r = route_for(precision);
+    if (use == WeightUse::kBest && r != Route::kMatmul &&
+        impl_->pack_for_rows(r, weight, dt::f32, K, N, {dt::f32, dt::f32, bias != nullptr}, attr)) {
+      keep_bias_copy();
       return;
     }
     impl_->weight_md = plain_f32;
@@ -249,6 +309,11 @@ Linear::Linear(const float* weight, const float* bias, size_t out_features, size
   if (precision == Precision::kBF16) {
     dnnl::primitive_attr attr;
     attr.set_post_ops(make_post_ops(post_op, accumulate));
+    keep_bias_copy();
+    const Route r = route_for(precision);
+    if (r != Route::kMatmul && impl_->pack_for_rows(r, weight, dt::f32, K, N, {dt::bf16, dt::f32, bias != nullptr}, attr)) {
+      return;
+    }
     const auto desc = bias ? dnnl::matmul::desc(src_md(dt::bf16), any_weights, impl_->bias_md, dst_md(dt::f32))
                            : dnnl::matmul::desc(src_md(dt::bf16), any_weights, dst_md(dt::f32));
     pd = dnnl::matmul::primitive_desc(desc, attr, eng);
@@ -268,12 +333,10 @@ Linear::Linear(const float* weight, const float* bias, size_t out_features, size
       quantize_weight_rows_s8(weight + b * in_features, e - b, in_features, q.data() + b * in_features,
                               impl_->col_scale.data() + b, impl_->col_sum.data() + b);
     });
-    if (bias) {
-      impl_->bias_copy.assign(bias, bias + out_features);
-      impl_->bias = impl_->bias_copy.data();
-    }
+    keep_bias_copy();
     impl_->qmax = activation_qmax();
-    if (use_conv_route(precision) && impl_->pack_for_conv(q.data(), K, N, {dt::u8, dt::s32, false}, {})) return;
+    const Route r = route_for(precision);
+    if (r != Route::kMatmul && impl_->pack_for_rows(r, q.data(), dt::s8, K, N, {dt::u8, dt::s32, false}, {})) return;
     pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md(dt::u8), any_weights, dst_md(dt::s32)), eng);
     impl_->weight_md = pd.weights_desc();
     impl_->packed = HugePageBuffer(impl_->weight_md.get_size());
@@ -310,7 +373,7 @@ void Linear::int8_product(const uint8_t* q, size_t rows, Finish&& finish) const 
   const Impl& im = *impl_;
   const auto K = dim(in_), N = dim(out_);
   memory wei(im.weight_md, eng, static_cast<void*>(const_cast<uint8_t*>(im.packed.data())));
-  if (!im.rows_as_pixels) {
+  if (!im.on_rows_route()) {
     auto* acc = scratch<int32_t, kAccumulator>(rows * out_);
     memory src({{dim(rows), K}, dt::u8, {K, 1}}, eng, const_cast<uint8_t*>(q));
     memory dst({{dim(rows), N}, dt::s32, {N, 1}}, eng, acc);
@@ -321,46 +384,44 @@ void Linear::int8_product(const uint8_t* q, size_t rows, Finish&& finish) const 
   }
   // One call's accumulators at a time (256 x 3072 x 4 bytes at most) rather than the whole
   // batch's (25 MB for 2,000 tokens): the epilogue reads them back from L2/L3, not memory.
-  auto* acc = scratch<int32_t, kAccumulator>(std::min(rows, kConvBigRows) * out_);
-  for_each_conv_call(rows, [&](size_t r0, size_t m, const dnnl::convolution_forward& conv) {
-    memory src({{1, K, dim(m), 1}, dt::u8, memory::format_tag::nhwc}, eng, const_cast<uint8_t*>(q) + r0 * in_);
-    memory dst({{1, N, dim(m), 1}, dt::s32, memory::format_tag::nhwc}, eng, acc);
-    conv.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+  auto* acc = scratch<int32_t, kAccumulator>(std::min(rows, kBigCallRows) * out_);
+  for_each_rows_call(rows, [&](size_t r0, size_t m, const auto& call) {
+    memory src(call.src, eng, const_cast<uint8_t*>(q) + r0 * in_);
+    memory dst(call.dst, eng, acc);
+    call.primitive.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
     strm.wait();
     finish(r0, m, static_cast<const int32_t*>(acc));
   });
 }
 
 template <class Call>
-void Linear::for_each_conv_call(size_t rows, Call&& call) const {
+void Linear::for_each_rows_call(size_t rows, Call&& call) const {
   for (size_t r0 = 0, m = 0; r0 < rows; r0 += m) {
-    m = rows - r0 >= kConvBigRows ? kConvBigRows : std::min(kConvRows, rows - r0);
-    call(r0, m, impl_->conv_for(m, dim(in_), dim(out_)));
+    m = rows - r0 >= kBigCallRows ? kBigCallRows : std::min(kSmallCallRows, rows - r0);
+    call(r0, m, impl_->call_for(m, dim(in_), dim(out_)));
   }
 }
 
-void Linear::forward_f32_as_conv(const float* x, size_t rows, float* y, size_t y_stride) const {
+void Linear::forward_on_rows_route(const void* x, size_t rows, float* y, size_t y_stride) const {
   auto& eng = cpu_engine();
   auto& strm = cpu_stream();
   const Impl& im = *impl_;
-  const auto K = dim(in_), N = dim(out_);
+  const size_t x_row_bytes = in_ * (precision_ == Precision::kBF16 ? sizeof(uint16_t) : sizeof(float));
   memory wei(im.weight_md, eng, static_cast<void*>(const_cast<uint8_t*>(im.packed.data())));
-  std::optional<memory> bias;
-  if (im.bias) bias.emplace(memory::desc({N}, dt::f32, memory::format_tag::x), eng, const_cast<float*>(im.bias));
-  // The convolution writes dense rows: a column slice of a wider output goes through a staging
+  // The primitives write dense rows: a column slice of a wider output goes through a staging
   // buffer (one call's rows), copied in first when the layer accumulates.
   const bool dense = y_stride == out_;
-  float* staging = dense ? nullptr : scratch<float, kStridedOutput>(std::min(rows, kConvBigRows) * out_);
-  for_each_conv_call(rows, [&](size_t r0, size_t m, const dnnl::convolution_forward& conv) {
+  float* staging = dense ? nullptr : scratch<float, kStridedOutput>(std::min(rows, kBigCallRows) * out_);
+  for_each_rows_call(rows, [&](size_t r0, size_t m, const auto& call) {
     float* out = dense ? y + r0 * out_ : staging;
     if (!dense && im.accumulate) {
       for (size_t i = 0; i < m; ++i) std::memcpy(staging + i * out_, y + (r0 + i) * y_stride, out_ * sizeof(float));
     }
-    memory src({{1, K, dim(m), 1}, dt::f32, memory::format_tag::nhwc}, eng, const_cast<float*>(x) + r0 * in_);
-    memory dst({{1, N, dim(m), 1}, dt::f32, memory::format_tag::nhwc}, eng, out);
+    memory src(call.src, eng, const_cast<uint8_t*>(static_cast<const uint8_t*>(x)) + r0 * x_row_bytes);
+    memory dst(call.dst, eng, out);
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-    if (bias) args.emplace(DNNL_ARG_BIAS, *bias);
-    conv.execute(strm, args);
+    if (im.bias) args.emplace(DNNL_ARG_BIAS, memory(call.bias, eng, const_cast<float*>(im.bias)));
+    call.primitive.execute(strm, args);
     strm.wait();
     if (!dense) {
       for (size_t i = 0; i < m; ++i) std::memcpy(y + (r0 + i) * y_stride, staging + i * out_, out_ * sizeof(float));
@@ -412,8 +473,16 @@ void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride) con
     forward_quantized_input(q, rows, y, y_stride);
     return;
   }
-  if (impl_->rows_as_pixels) {
-    forward_f32_as_conv(x, rows, y, y_stride);
+  const void* src_data = x;
+  if (precision_ == Precision::kBF16) {
+    auto* xb = scratch<uint16_t, kBf16Input>(rows * in_);
+    for_rows(rows, in_, [&](size_t b, size_t e) {
+      for (size_t i = b * in_; i < e * in_; ++i) xb[i] = to_bf16(x[i]);
+    });
+    src_data = xb;
+  }
+  if (impl_->on_rows_route()) {
+    forward_on_rows_route(src_data, rows, y, y_stride);
     return;
   }
   auto& eng = cpu_engine();
@@ -423,20 +492,8 @@ void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride) con
   memory wei(im.weight_md, eng,
              precision_ == Precision::kF32 ? const_cast<float*>(im.weight)
                                            : static_cast<void*>(const_cast<uint8_t*>(im.packed.data())));
-
-  memory::desc src_md;
-  void* src_data = const_cast<float*>(x);
-  if (precision_ == Precision::kBF16) {
-    auto* xb = scratch<uint16_t, kBf16Input>(rows * in_);
-    for_rows(rows, in_, [&](size_t b, size_t e) {
-      for (size_t i = b * in_; i < e * in_; ++i) xb[i] = to_bf16(x[i]);
-    });
-    src_md = memory::desc({M, K}, dt::bf16, {K, 1});
-    src_data = xb;
-  } else {
-    src_md = memory::desc({M, K}, dt::f32, {K, 1});
-  }
-  memory src(src_md, eng, src_data);
+  const memory::desc src_md({M, K}, precision_ == Precision::kBF16 ? dt::bf16 : dt::f32, {K, 1});
+  memory src(src_md, eng, const_cast<void*>(src_data));
   memory dst({{M, N}, dt::f32, {dim(y_stride), 1}}, eng, y);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
   if (im.bias) args.emplace(DNNL_ARG_BIAS, memory(im.bias_md, eng, const_cast<float*>(im.bias)));

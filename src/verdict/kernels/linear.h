@@ -80,11 +80,12 @@ class Linear {
   // gets each call's accumulators ([rows, out_features]) while they are still in cache.
   template <class Finish>
   void int8_product(const uint8_t* q, size_t rows, Finish&& finish) const;
-  // The 1x1-convolution route: call(first_row, rows, primitive) per call of at most a few
-  // hundred rows.
+  // The per-row-count routes (linear.cc): call(first_row, rows, primitive) per call of at most
+  // a few hundred rows.
   template <class Call>
-  void for_each_conv_call(size_t rows, Call&& call) const;
-  void forward_f32_as_conv(const float* x, size_t rows, float* y, size_t y_stride) const;
+  void for_each_rows_call(size_t rows, Call&& call) const;
+  // x: f32 rows, or bf16 for kBF16.
+  void forward_on_rows_route(const void* x, size_t rows, float* y, size_t y_stride) const;
   // kInt8: x quantised per row into this thread's scratch.
   QuantizedRows quantize_input(const float* x, size_t rows) const;
   std::unique_ptr<Impl> impl_;

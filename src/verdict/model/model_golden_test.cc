@@ -227,7 +227,10 @@ TEST_P(ModelGoldenTest, BatchedMixedLengthsEqualSingleRuns) {
   ASSERT_TRUE(logits.ok()) << logits.error().message;
   const size_t C = (*model)->config().num_labels();
   for (size_t b = 0; b < singles.size(); ++b) {
-    for (size_t c = 0; c < C; ++c) EXPECT_NEAR((*logits)[b * C + c], singles[b][c], 1e-5);
+    // Not bit-equal: oneDNN may pick another kernel, with another summation order, for another
+    // row count (gemm:jit on AVX-512 differs by up to 1.2e-5 here). A sequence seeing another's
+    // tokens would be off by orders of magnitude more.
+    for (size_t c = 0; c < C; ++c) EXPECT_NEAR((*logits)[b * C + c], singles[b][c], 3e-5);
   }
 }
 
