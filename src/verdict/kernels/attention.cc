@@ -106,8 +106,10 @@ void Attention::attend_block(const float* qkv, size_t seq_len, size_t head, size
 
 void Attention::forward(const float* qkv, size_t seq_len, float* ctx) const {
   if (seq_len == 0) return;
-  if (seq_len <= kQueryBlock) {
-    attend_all_heads(qkv, seq_len, ctx);  // oneDNN spreads it over the pool (outside a parallel region)
+  // Inside a parallel region (a packed batch gives each thread whole sequences) a short sequence
+  // takes the all-heads products, which then run on this thread alone.
+  if (seq_len <= kQueryBlock && omp_in_parallel()) {
+    attend_all_heads(qkv, seq_len, ctx);
     return;
   }
   const size_t blocks = (seq_len + kQueryBlock - 1) / kQueryBlock, tasks = heads_ * blocks;
