@@ -7,6 +7,7 @@
 #include <numeric>
 #include <vector>
 
+#include "verdict/kernels/attention_head.h"
 #include "verdict/kernels/cpu.h"
 #include "verdict/kernels/engine.h"
 #include "verdict/kernels/softmax.h"
@@ -26,6 +27,12 @@ memory::dim dim(size_t v) { return static_cast<memory::dim>(v); }
 // between the product that writes them, the softmax and the product that reads them: all heads
 // at once wrote 12 MB of scores at 512 tokens, and ran at half the speed.
 constexpr size_t kQueryBlock = 128;
+// A lone sequence up to this long goes head by head through attention_head() (Highway), the
+// heads spread over the pool: there oneDNN's gemm:jit calls cost more in set-up than in
+// arithmetic (BM_Attention, Zen 4: 16 tokens 41 -> 15 us a layer, 64 tokens 137 -> 107 us).
+// Past it, and for whole sequences inside a packed batch's parallel region, oneDNN was faster
+// (128 tokens 370 against 410 us; a packed batch of 32 even up to 64 tokens, 20 % slower past).
+constexpr size_t kShortSequence = 64;
 
 struct Attention::Impl {
   // All heads: [H, L, d] · [H, d, L] -> [H, L, L], scaled by 1/sqrt(d); then · [H, L, d].
@@ -104,12 +111,30 @@ void Attention::attend_block(const float* qkv, size_t seq_len, size_t head, size
   attend(impl_->block_scores, impl_->block_context, q, kt, v, s, c, rows, seq_len);
 }
 
+void Attention::attend_head(const float* qkv, size_t seq_len, size_t head, float* ctx) const {
+  const size_t d = head_dim_, D = heads_ * head_dim_;
+  thread_local std::vector<float> scratch;
+  if (const size_t n = attention_head_scratch(seq_len, d); scratch.size() < n) scratch.resize(n);
+  const HeadRows rows{qkv + head * d, qkv + D + head * d, qkv + 2 * D + head * d, 3 * D};
+  attention_head(rows, seq_len, d, 1.0f / std::sqrt(static_cast<float>(d)), ctx + head * d, D, scratch.data());
+}
+
 void Attention::forward(const float* qkv, size_t seq_len, float* ctx) const {
   if (seq_len == 0) return;
-  // Inside a parallel region (a packed batch gives each thread whole sequences) a short sequence
-  // takes the all-heads products, which then run on this thread alone.
+  // Inside a parallel region (a packed batch gives each thread whole sequences) a sequence of up
+  // to kQueryBlock tokens takes the all-heads products, which then run on this thread alone.
   if (seq_len <= kQueryBlock && omp_in_parallel()) {
     attend_all_heads(qkv, seq_len, ctx);
+    return;
+  }
+  if (seq_len <= kShortSequence) {
+    const size_t threads = std::min(num_threads(), heads_);
+    if (threads <= 1) {
+      for (size_t h = 0; h < heads_; ++h) attend_head(qkv, seq_len, h, ctx);
+      return;
+    }
+#pragma omp parallel for num_threads(static_cast<int>(threads)) schedule(dynamic, 1)
+    for (size_t h = 0; h < heads_; ++h) attend_head(qkv, seq_len, h, ctx);
     return;
   }
   const size_t blocks = (seq_len + kQueryBlock - 1) / kQueryBlock, tasks = heads_ * blocks;

@@ -34,6 +34,8 @@ class Attention {
 
  private:
   void attend_all_heads(const float* qkv, size_t seq_len, float* ctx) const;
+  // One head of a short sequence, on this thread.
+  void attend_head(const float* qkv, size_t seq_len, size_t head, float* ctx) const;
   // Rows [row0, row0 + rows) of one head's attention.
   void attend_block(const float* qkv, size_t seq_len, size_t head, size_t row0, size_t rows, float* ctx) const;
   struct Impl;

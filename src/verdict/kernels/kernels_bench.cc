@@ -21,6 +21,10 @@ void BM_Linear(benchmark::State& state) {
   const auto rows = static_cast<size_t>(state.range(0)), K = static_cast<size_t>(state.range(1)),
              N = static_cast<size_t>(state.range(2));
   const auto precision = static_cast<Precision>(state.range(3));
+  if (!precision_supported(precision).ok()) {
+    state.SkipWithError("this CPU lacks the precision");
+    return;
+  }
   const auto w = random_vector(N * K, 1, 0.05f), b = random_vector(N, 2), x = random_vector(rows * K, 3);
   std::vector<float> y(rows * N);
   Linear lin(w.data(), b.data(), N, K, PostOp::kNone, false, precision);
@@ -32,13 +36,14 @@ void BM_Linear(benchmark::State& state) {
       benchmark::Counter(2.0 * rows * K * N * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 void LinearShapes(benchmark::internal::Benchmark* b) {
-  for (int64_t p : {0, 2}) {
+  // Precision: 0 fp32, 1 bf16 (AVX512-BF16/AMX CPUs only), 2 int8.
+  for (int64_t p : {0, 1, 2}) {
     for (int64_t rows : {1, 32, 256, 2048}) {
       for (auto [K, N] : {std::pair<int64_t, int64_t>{768, 2304}, {768, 3072}, {3072, 768}}) b->Args({rows, K, N, p});
     }
   }
 }
-BENCHMARK(BM_Linear)->Apply(LinearShapes)->ArgNames({"rows", "K", "N", "int8"})->UseRealTime();
+BENCHMARK(BM_Linear)->Apply(LinearShapes)->ArgNames({"rows", "K", "N", "precision"})->UseRealTime();
 
 // Args: cols, post-op. 256 rows, as the feed-forward chunks.
 void BM_Dequantize(benchmark::State& state) {

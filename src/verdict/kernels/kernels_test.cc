@@ -206,11 +206,15 @@ TEST(PrecisionTest, NamesRoundTripAndUnknownNamesAreRefused) {
   EXPECT_TRUE(precision_supported(Precision::kInt8).ok());
 }
 
-TEST(AttentionTest, MatchesScalarReferenceForEveryLength) {
-  const size_t H = 3, d = 5, D = H * d;
+// Lone sequences of up to 64 tokens go head by head through the Highway kernel (row and column
+// tails at every vector width: head_dim 5 and 64, lengths not multiples of 4 or 16), longer ones
+// through oneDNN, past 128 tokens in several blocks of queries (the last one partial).
+class AttentionReferenceTest : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(AttentionReferenceTest, MatchesScalarReferenceForEveryLength) {
+  const size_t H = 3, d = GetParam(), D = H * d;
   Attention attn(H, d);
-  // Past 128 tokens a head's queries go in several blocks (the last one partial).
-  for (size_t L : {1, 2, 9, 31, 129, 300}) {
+  for (size_t L : {1, 2, 3, 5, 9, 16, 17, 31, 64, 65, 129, 300}) {
     auto qkv = random_vector(L * 3 * D, static_cast<unsigned>(L));
     std::vector<float> ctx(L * D);
     attn.forward(qkv.data(), L, ctx.data());
@@ -228,12 +232,13 @@ TEST(AttentionTest, MatchesScalarReferenceForEveryLength) {
         for (size_t t = 0; t < d; ++t) {
           double c = 0;
           for (size_t j = 0; j < L; ++j) c += p[j] / sum * qkv[j * 3 * D + 2 * D + h * d + t];
-          ASSERT_NEAR(ctx[i * D + h * d + t], c, 1e-5) << "L=" << L;
+          ASSERT_NEAR(ctx[i * D + h * d + t], c, 1e-5) << "L=" << L << " d=" << d;
         }
       }
     }
   }
 }
+INSTANTIATE_TEST_SUITE_P(HeadDims, AttentionReferenceTest, ::testing::Values(5, 64));
 
 TEST(AttentionTest, OneQueryRowEqualsTheFirstRowOfFullAttention) {
   const size_t H = 3, d = 5, D = H * d;
@@ -267,7 +272,9 @@ TEST(AttentionTest, PackedBatchEqualsEachSequenceAlone) {
       const size_t len = cu[b + 1] - cu[b];
       attn.forward(qkv.data() + cu[b] * 3 * D, len, alone.data() + cu[b] * D);
     }
-    for (size_t i = 0; i < T * D; ++i) ASSERT_EQ(packed[i], alone[i]) << "batch " << batch << " at " << i;
+    // Not bit-equal: a lone short sequence takes the Highway kernel, one inside a packed batch
+    // oneDNN's products, which sum in another order.
+    for (size_t i = 0; i < T * D; ++i) ASSERT_NEAR(packed[i], alone[i], 1e-5) << "batch " << batch << " at " << i;
   }
 }
 

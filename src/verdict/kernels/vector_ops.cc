@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "verdict/kernels/attention_head.h"
 #include "verdict/kernels/layer_norm.h"
 #include "verdict/kernels/softmax.h"
 #include "verdict/kernels/vector_ops.h"
@@ -275,6 +276,100 @@ void SoftmaxRows(float* x, size_t rows, size_t cols) {
   }
 }
 
+// Keys are transposed first ([head_dim, L], padded to whole vectors with zeros), so that a query
+// row's scores come N at a time from broadcast-FMAs, four query rows sharing each key load.
+void AttentionHead(const HeadRows& h, size_t L, size_t d, float scale, float* ctx, size_t ctx_stride,
+                   float* scratch) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  const size_t Lp = (L + N - 1) / N * N;
+  float* kt = scratch;         // [d, Lp]
+  float* s = scratch + d * Lp;  // [L, Lp]: scores, then probabilities
+  for (size_t j = 0; j < L; ++j) {
+    const float* k = h.k + j * h.stride;
+    for (size_t t = 0; t < d; ++t) kt[t * Lp + j] = k[t];
+  }
+  for (size_t t = 0; t < d; ++t) std::fill(kt + t * Lp + L, kt + (t + 1) * Lp, 0.f);
+  // Scores: four query rows by two key blocks at a time, eight independent FMA chains.
+  const auto vscale = hn::Set(df, scale);
+  const auto score_rows = [&](size_t i, size_t nrows) {
+    const float* q[4];
+    for (size_t r = 0; r < 4; ++r) q[r] = h.q + (i + std::min(r, nrows - 1)) * h.stride;
+    size_t jb = 0;
+    for (; jb + 2 * N <= Lp; jb += 2 * N) {
+      auto a0 = hn::Zero(df), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      for (size_t t = 0; t < d; ++t) {
+        const auto ka = hn::LoadU(df, kt + t * Lp + jb), kb = hn::LoadU(df, kt + t * Lp + jb + N);
+        const auto x0 = hn::Set(df, q[0][t]), x1 = hn::Set(df, q[1][t]), x2 = hn::Set(df, q[2][t]),
+                   x3 = hn::Set(df, q[3][t]);
+        a0 = hn::MulAdd(x0, ka, a0), b0 = hn::MulAdd(x0, kb, b0);
+        a1 = hn::MulAdd(x1, ka, a1), b1 = hn::MulAdd(x1, kb, b1);
+        a2 = hn::MulAdd(x2, ka, a2), b2 = hn::MulAdd(x2, kb, b2);
+        a3 = hn::MulAdd(x3, ka, a3), b3 = hn::MulAdd(x3, kb, b3);
+      }
+      const decltype(a0) lo[4] = {a0, a1, a2, a3}, hi[4] = {b0, b1, b2, b3};
+      for (size_t r = 0; r < nrows; ++r) {
+        hn::StoreU(hn::Mul(lo[r], vscale), df, s + (i + r) * Lp + jb);
+        hn::StoreU(hn::Mul(hi[r], vscale), df, s + (i + r) * Lp + jb + N);
+      }
+    }
+    for (; jb < Lp; jb += N) {
+      auto a0 = hn::Zero(df), a1 = a0, a2 = a0, a3 = a0;
+      for (size_t t = 0; t < d; ++t) {
+        const auto ka = hn::LoadU(df, kt + t * Lp + jb);
+        a0 = hn::MulAdd(hn::Set(df, q[0][t]), ka, a0);
+        a1 = hn::MulAdd(hn::Set(df, q[1][t]), ka, a1);
+        a2 = hn::MulAdd(hn::Set(df, q[2][t]), ka, a2);
+        a3 = hn::MulAdd(hn::Set(df, q[3][t]), ka, a3);
+      }
+      const decltype(a0) acc[4] = {a0, a1, a2, a3};
+      for (size_t r = 0; r < nrows; ++r) hn::StoreU(hn::Mul(acc[r], vscale), df, s + (i + r) * Lp + jb);
+    }
+  };
+  for (size_t i = 0; i < L; i += 4) score_rows(i, std::min<size_t>(4, L - i));
+  for (size_t i = 0; i < L; ++i) SoftmaxRows(s + i * Lp, 1, L);
+  // Context: two rows by four vectors of v at a time, eight chains; then what is left of d.
+  size_t i = 0;
+  for (; i < L; i += 2) {
+    const size_t nrows = std::min<size_t>(2, L - i);
+    const float* p0 = s + i * Lp;
+    const float* p1 = s + (i + nrows - 1) * Lp;
+    size_t c = 0;
+    for (; c + 4 * N <= d; c += 4 * N) {
+      auto a0 = hn::Zero(df), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      for (size_t j = 0; j < L; ++j) {
+        const float* v = h.v + j * h.stride + c;
+        const auto v0 = hn::LoadU(df, v), v1 = hn::LoadU(df, v + N), v2 = hn::LoadU(df, v + 2 * N),
+                   v3 = hn::LoadU(df, v + 3 * N);
+        const auto x = hn::Set(df, p0[j]), y = hn::Set(df, p1[j]);
+        a0 = hn::MulAdd(x, v0, a0), a1 = hn::MulAdd(x, v1, a1), a2 = hn::MulAdd(x, v2, a2), a3 = hn::MulAdd(x, v3, a3);
+        b0 = hn::MulAdd(y, v0, b0), b1 = hn::MulAdd(y, v1, b1), b2 = hn::MulAdd(y, v2, b2), b3 = hn::MulAdd(y, v3, b3);
+      }
+      float* out = ctx + i * ctx_stride + c;
+      hn::StoreU(a0, df, out), hn::StoreU(a1, df, out + N), hn::StoreU(a2, df, out + 2 * N), hn::StoreU(a3, df, out + 3 * N);
+      if (nrows == 2) {
+        out += ctx_stride;
+        hn::StoreU(b0, df, out), hn::StoreU(b1, df, out + N), hn::StoreU(b2, df, out + 2 * N), hn::StoreU(b3, df, out + 3 * N);
+      }
+    }
+    for (size_t r = 0; r < nrows; ++r) {
+      const float* p = s + (i + r) * Lp;
+      float* out = ctx + (i + r) * ctx_stride;
+      size_t cc = c;
+      for (; cc + N <= d; cc += N) {
+        auto a0 = hn::Zero(df);
+        for (size_t j = 0; j < L; ++j) a0 = hn::MulAdd(hn::Set(df, p[j]), hn::LoadU(df, h.v + j * h.stride + cc), a0);
+        hn::StoreU(a0, df, out + cc);
+      }
+      for (; cc < d; ++cc) {
+        float acc = 0.f;
+        for (size_t j = 0; j < L; ++j) acc += p[j] * h.v[j * h.stride + cc];
+        out[cc] = acc;
+      }
+    }
+  }
+}
+
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 
 }  // namespace HWY_NAMESPACE
@@ -292,6 +387,7 @@ HWY_EXPORT(QuantizeWeightRowsS8);
 HWY_EXPORT(DequantizeRows);
 HWY_EXPORT(LayerNormRows);
 HWY_EXPORT(SoftmaxRows);
+HWY_EXPORT(AttentionHead);
 HWY_EXPORT(TargetName);
 
 void quantize_rows_u8(const float* x, size_t rows, size_t cols, int qmax, uint8_t* q, float* scale,
@@ -314,6 +410,17 @@ void layer_norm(const float* x, const float* gamma, const float* beta, float* y,
   for_rows(rows, cols, [&](size_t b, size_t e) {
     HWY_DYNAMIC_DISPATCH(LayerNormRows)(x + b * cols, gamma, beta, y + b * cols, e - b, cols, eps);
   });
+}
+
+void attention_head(const HeadRows& head, size_t seq_len, size_t head_dim, float scale, float* ctx,
+                    size_t ctx_stride, float* scratch) {
+  HWY_DYNAMIC_DISPATCH(AttentionHead)(head, seq_len, head_dim, scale, ctx, ctx_stride, scratch);
+}
+
+size_t attention_head_scratch(size_t seq_len, size_t head_dim) {
+  // Padded to the widest vector any target uses (16 floats).
+  const size_t padded = (seq_len + 15) / 16 * 16;
+  return (head_dim + seq_len) * padded;
 }
 
 void softmax_rows(float* x, size_t rows, size_t cols) {
