@@ -335,6 +335,15 @@ TEST(InfoCliTest, DescribesArchitectureLabelsAndParameters) {
   EXPECT_EQ(j["architecture"], "DistilBertForSequenceClassification");
   EXPECT_EQ(j["parameters"], 2090562);  // testdata summary.json
   EXPECT_EQ(j["labels"], nlohmann::json::array({"NEGATIVE", "POSITIVE"}));
+  // The route of the linear layers and oneDNN's kernel, e.g. "matmul per row count (brg:avx512_core)".
+  const std::string kernels = j["kernels"];
+  EXPECT_NE(kernels.find(" ("), std::string::npos) << kernels;
+  const auto avx2 = run_process({verdict_binary(), "--isa", "avx2", "info", "--json", "--dtype", "int8", "--model",
+                                 (testing::testdata_dir() / "models" / kTiny).string()});
+  ASSERT_EQ(avx2.exit_code, 0) << avx2.err;
+  const std::string avx2_kernels = nlohmann::json::parse(avx2.out)["kernels"];
+  EXPECT_EQ(avx2_kernels.rfind("1x1 convolution per row count (", 0), 0u) << avx2_kernels;
+  EXPECT_NE(avx2_kernels.find("avx2"), std::string::npos) << avx2_kernels;
 }
 
 TEST(DiscordRegisterCliTest, PutsBothCommandsToTheGuildWithTheBotTokenFromTheEnvironment) {

@@ -4,6 +4,7 @@
 #include "verdict/cli/commands.h"
 #include "verdict/cli/model_option.h"
 #include "verdict/kernels/cpu.h"
+#include "verdict/kernels/linear.h"
 #include "verdict/runtime/pipeline.h"
 #include "verdict/version.h"
 
@@ -38,6 +39,7 @@ int run_info(const InfoArgs& a) {
       {"compute_dtype", kernels::precision_name((*pipeline)->precision())},
       {"tokenizer", (*pipeline)->tokenizer().kind()},
       {"isa", kernels::effective_isa()},
+      {"kernels", kernels::kernel_route((*pipeline)->precision())},
       {"threads", kernels::num_threads()},
       {"version", kVersion},
   };

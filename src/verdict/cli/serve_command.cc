@@ -10,6 +10,7 @@
 #include "verdict/hub/pull.h"
 #include "verdict/hub/settings.h"
 #include "verdict/kernels/cpu.h"
+#include "verdict/kernels/linear.h"
 #include "verdict/server/service.h"
 #include "verdict/version.h"
 
@@ -166,6 +167,7 @@ int run_serve(ServeArgs a) {
                 " tokens");
   }
   model::SequenceClassifier& model = (*pipeline)->model();  // owned by the service from here on
+  const kernels::Precision precision = (*pipeline)->precision();
   metrics::Registry registry;
   server::Service service(config, std::move(*pipeline), registry, logger);
   if (auto st = service.warm_up(); !st.ok()) return fail("warm-up failed: " + st.error().message);
@@ -186,7 +188,8 @@ int run_serve(ServeArgs a) {
   const double ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   logger.info("verdict " + std::string(kVersion) + " serving " + a.model + " on " + a.host + ":" +
               std::to_string(http.port()) + " (ready in " + std::to_string(static_cast<int>(ready_ms)) +
-              " ms; isa " + kernels::effective_isa() + ", " + std::to_string(kernels::num_threads()) +
+              " ms; isa " + kernels::effective_isa() + ", " + std::string(kernels::precision_name(precision)) +
+              " on " + kernels::kernel_route(precision) + ", " + std::to_string(kernels::num_threads()) +
               " compute threads" + (config.api_keys.empty() ? ", no API key" : ", API key required") + ")");
 
   int sig = 0;

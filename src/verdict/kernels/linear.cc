@@ -206,6 +206,24 @@ Status precision_supported(Precision p) {
   return {};
 }
 
+std::string kernel_route(Precision p) {
+  if (!precision_supported(p).ok()) return "unsupported";
+  constexpr memory::dim kProbe = 64;
+  const dt src = p == Precision::kInt8 ? dt::u8 : p == Precision::kBF16 ? dt::bf16 : dt::f32;
+  const dt dst = p == Precision::kInt8 ? dt::s32 : dt::f32;
+  const Route r = route_for(p);
+  if (r != Route::kMatmul) {
+    const auto pd = rows_pd(r, 32, kProbe, kProbe, {src, dst, false}, {}, {});
+    return std::string(r == Route::kConvRows ? "1x1 convolution" : "matmul") + " per row count (" +
+           pd.impl_info_str() + ")";
+  }
+  const memory::desc s({DNNL_RUNTIME_DIM_VAL, kProbe}, src, {kProbe, 1});
+  const memory::desc w({kProbe, kProbe}, weight_type(src), memory::format_tag::any);
+  const memory::desc d({DNNL_RUNTIME_DIM_VAL, kProbe}, dst, {DNNL_RUNTIME_DIM_VAL, 1});
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(s, w, d), cpu_engine());
+  return std::string("matmul, run-time rows (") + pd.impl_info_str() + ")";
+}
+
 struct Linear::Impl {
   dnnl::matmul primitive;
   memory::desc weight_md, bias_md;

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "verdict/common/error.h"
@@ -28,6 +29,9 @@ std::string_view precision_name(Precision p);
 Result<Precision> parse_precision(std::string_view name);  // "fp32" | "bf16" | "int8"
 // OK when this CPU (after any ISA cap) runs `p` with real instructions, else why not.
 Status precision_supported(Precision p);
+// How this CPU computes `p`'s linear layers, for logs and `verdict info`: the route and
+// oneDNN's kernel, e.g. "matmul per row count (brg:avx512_core_vnni)".
+std::string kernel_route(Precision p);
 
 // Activation rows quantised for kInt8 layers: row r is ≈ scale[r] * (values[r, :] - zero[r]).
 struct QuantizedRows {
