@@ -180,13 +180,6 @@ dnnl::post_ops make_post_ops(PostOp post_op, bool accumulate) {
   return ops;
 }
 
-uint16_t to_bf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40);  // NaN
-  bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest even
-  return static_cast<uint16_t>(bits >> 16);
-}
 
 }  // namespace
 
@@ -494,9 +487,7 @@ void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride) con
   const void* src_data = x;
   if (precision_ == Precision::kBF16) {
     auto* xb = scratch<uint16_t, kBf16Input>(rows * in_);
-    for_rows(rows, in_, [&](size_t b, size_t e) {
-      for (size_t i = b * in_; i < e * in_; ++i) xb[i] = to_bf16(x[i]);
-    });
+    for_rows(rows, in_, [&](size_t b, size_t e) { round_to_bf16(x + b * in_, (e - b) * in_, xb + b * in_); });
     src_data = xb;
   }
   if (impl_->on_rows_route()) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "verdict/kernels/attention_head.h"
 #include "verdict/kernels/layer_norm.h"
@@ -137,6 +138,34 @@ void QuantizeRowsU8(const float* x, size_t rows, size_t cols, int qmax, uint8_t*
       out[i] = static_cast<uint8_t>(std::clamp(static_cast<int32_t>(std::lrint(in[i] * inv)) + zp, 0, qmax));
     }
   }
+}
+
+uint16_t ScalarBf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40);  // NaN
+  bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest even
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+// Highway's own DemoteTo(bfloat16) truncates; this rounds like the scalar version.
+void RoundToBf16(const float* x, size_t n, uint16_t* out) {
+  const DF df;
+  const hn::RebindToUnsigned<DF> du;
+  const DI di;
+  const hn::Rebind<uint16_t, DI> du16;
+  const size_t N = hn::Lanes(df);
+  const auto bias = hn::Set(du, 0x7fffu), one = hn::Set(du, 1u), quiet = hn::Set(du, 0x00400000u);
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto v = hn::LoadU(df, x + i);
+    auto bits = hn::BitCast(du, v);
+    const auto rounded = hn::Add(bits, hn::Add(bias, hn::And(hn::ShiftRight<16>(bits), one)));
+    bits = hn::IfThenElse(hn::RebindMask(du, hn::IsNaN(v)), hn::Or(bits, quiet), rounded);
+    // The top halves are 0..65535: as i32 they demote to u16 unchanged.
+    hn::StoreU(hn::DemoteTo(du16, hn::BitCast(di, hn::ShiftRight<16>(bits))), du16, out + i);
+  }
+  for (; i < n; ++i) out[i] = ScalarBf16(x[i]);
 }
 
 void QuantizeWeightRowsS8(const float* w, size_t rows, size_t cols, int8_t* q, float* scale, int32_t* sum) {
@@ -384,6 +413,7 @@ namespace verdict::kernels {
 
 HWY_EXPORT(QuantizeRowsU8);
 HWY_EXPORT(QuantizeWeightRowsS8);
+HWY_EXPORT(RoundToBf16);
 HWY_EXPORT(DequantizeRows);
 HWY_EXPORT(LayerNormRows);
 HWY_EXPORT(SoftmaxRows);
@@ -394,6 +424,8 @@ void quantize_rows_u8(const float* x, size_t rows, size_t cols, int qmax, uint8_
                       int32_t* zero) {
   HWY_DYNAMIC_DISPATCH(QuantizeRowsU8)(x, rows, cols, qmax, q, scale, zero);
 }
+
+void round_to_bf16(const float* x, size_t n, uint16_t* out) { HWY_DYNAMIC_DISPATCH(RoundToBf16)(x, n, out); }
 
 void quantize_weight_rows_s8(const float* w, size_t rows, size_t cols, int8_t* q, float* scale, int32_t* sum) {
   HWY_DYNAMIC_DISPATCH(QuantizeWeightRowsS8)(w, rows, cols, q, scale, sum);

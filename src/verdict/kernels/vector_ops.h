@@ -16,6 +16,9 @@ namespace verdict::kernels {
 void quantize_rows_u8(const float* x, size_t rows, size_t cols, int qmax, uint8_t* q, float* scale,
                       int32_t* zero);
 
+// x rounded to bfloat16 (nearest, ties to even; NaN stays a quiet NaN), as raw bits.
+void round_to_bf16(const float* x, size_t n, uint16_t* out);
+
 // Per-row symmetric quantisation of weights w [rows, cols]: w ≈ scale[r] * q, q in [-127, 127]
 // (round half to even), sum[r] = Σ q[r, :] (the zero-point correction of the product).
 void quantize_weight_rows_s8(const float* w, size_t rows, size_t cols, int8_t* q, float* scale, int32_t* sum);

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <iterator>
 #include <random>
 #include <vector>
 
@@ -175,6 +177,34 @@ TEST_P(EveryTarget, SoftmaxMatchesDoublePrecision) {
         ASSERT_NEAR(y[r * cols + c], std::exp(x[r * cols + c] - max) / sum, 1e-6) << "cols " << cols;
       }
     }
+  }
+}
+
+// bfloat16 = the top 16 bits after rounding to nearest, ties to even (as PyTorch and oneDNN round).
+TEST_P(EveryTarget, Bf16RoundsToNearestEven) {
+  const auto bf16 = [](float f) {
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    if (std::isnan(f)) return static_cast<uint16_t>((bits >> 16) | 0x40);
+    const uint32_t lower = bits & 0xffffu, upper = bits >> 16;
+    const bool up = lower > 0x8000u || (lower == 0x8000u && (upper & 1u));
+    return static_cast<uint16_t>(upper + (up ? 1u : 0u));
+  };
+  std::vector<float> x = random_vector(1000, 12, 100.f);
+  const uint32_t specials[] = {0x3f808000u, 0x3f818000u, 0x3f807fffu, 0x3f808001u,  // ties and neighbours
+                               0x7f7fffffu, 0xff7fffffu, 0x7f800000u, 0xff800000u,  // max, infinities
+                               0x00000001u, 0x80008000u, 0x00000000u, 0x80000000u,  // denormals, zeros
+                               0x7fc00000u, 0x7f800001u, 0xffa00000u};             // NaNs
+  for (size_t k = 0; k < std::size(specials); ++k) {
+    float f;
+    std::memcpy(&f, &specials[k], 4);
+    x.insert(x.begin() + static_cast<std::ptrdiff_t>(3 * k), f);  // within the first vectors
+    x.push_back(f);                                                // and in the tail
+  }
+  for (size_t n : {x.size(), size_t{7}, size_t{33}}) {
+    std::vector<uint16_t> out(n);
+    round_to_bf16(x.data(), n, out.data());
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(out[i], bf16(x[i])) << "x[" << i << "] = " << x[i] << ", n " << n;
   }
 }
 
