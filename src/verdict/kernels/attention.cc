@@ -113,11 +113,25 @@ void Attention::attend_block(const float* qkv, size_t seq_len, size_t head, size
 
 void Attention::attend_head(const float* qkv, size_t seq_len, size_t head, float* ctx) const {
   const size_t d = head_dim_, D = heads_ * head_dim_;
-  thread_local std::vector<float> scratch;
-  if (const size_t n = attention_head_scratch(seq_len, d); scratch.size() < n) scratch.resize(n);
   const HeadRows rows{qkv + head * d, qkv + D + head * d, qkv + 2 * D + head * d, 3 * D};
-  attention_head(rows, seq_len, d, 1.0f / std::sqrt(static_cast<float>(d)), ctx + head * d, D, scratch.data());
+  attention_head(rows, seq_len, d, 1.0f / std::sqrt(static_cast<float>(d)), ctx + head * d, D,
+                 thread_scores(attention_head_scratch(seq_len, d)));
 }
+
+namespace {
+// task(0..n-1) spread over the pool, one at a time to whichever thread is free; in turn on this
+// thread inside a parallel region or with one thread.
+template <class Task>
+void run_tasks(size_t n, Task&& task) {
+  const size_t threads = std::min(num_threads(), n);
+  if (threads <= 1 || omp_in_parallel()) {
+    for (size_t t = 0; t < n; ++t) task(t);
+    return;
+  }
+#pragma omp parallel for num_threads(static_cast<int>(threads)) schedule(dynamic, 1)
+  for (size_t t = 0; t < n; ++t) task(t);
+}
+}  // namespace
 
 void Attention::forward(const float* qkv, size_t seq_len, float* ctx) const {
   if (seq_len == 0) return;
@@ -128,27 +142,14 @@ void Attention::forward(const float* qkv, size_t seq_len, float* ctx) const {
     return;
   }
   if (seq_len <= kShortSequence) {
-    const size_t threads = std::min(num_threads(), heads_);
-    if (threads <= 1) {
-      for (size_t h = 0; h < heads_; ++h) attend_head(qkv, seq_len, h, ctx);
-      return;
-    }
-#pragma omp parallel for num_threads(static_cast<int>(threads)) schedule(dynamic, 1)
-    for (size_t h = 0; h < heads_; ++h) attend_head(qkv, seq_len, h, ctx);
+    run_tasks(heads_, [&](size_t h) { attend_head(qkv, seq_len, h, ctx); });
     return;
   }
-  const size_t blocks = (seq_len + kQueryBlock - 1) / kQueryBlock, tasks = heads_ * blocks;
-  const auto task = [&](size_t t) {
+  const size_t blocks = (seq_len + kQueryBlock - 1) / kQueryBlock;
+  run_tasks(heads_ * blocks, [&](size_t t) {
     const size_t head = t % heads_, row0 = t / heads_ * kQueryBlock;
     attend_block(qkv, seq_len, head, row0, std::min(kQueryBlock, seq_len - row0), ctx);
-  };
-  const size_t threads = std::min(num_threads(), tasks);
-  if (threads <= 1 || omp_in_parallel()) {
-    for (size_t t = 0; t < tasks; ++t) task(t);
-    return;
-  }
-#pragma omp parallel for num_threads(static_cast<int>(threads)) schedule(dynamic, 1)
-  for (size_t t = 0; t < tasks; ++t) task(t);
+  });
 }
 
 void Attention::forward_packed(const float* qkv, const uint32_t* cu, size_t batch, float* ctx) const {

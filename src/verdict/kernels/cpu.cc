@@ -68,17 +68,17 @@ Status apply_isa_cap(const std::string& name) {
 // stays tested on AVX-512 machines.
 std::once_flag isa_cap_once;
 
-void cap_isa_from_env() {
+}  // namespace
+
+void apply_isa_cap_from_env() {
   std::call_once(isa_cap_once, [] {
     const char* v = std::getenv("VERDICT_ISA");
     if (v && *v) (void)apply_isa_cap(v);  // a bad value is reported by the CLI, which checks it first
   });
 }
 
-}  // namespace
-
 std::string effective_isa() {
-  cap_isa_from_env();
+  apply_isa_cap_from_env();
   return dnnl_isa_name();
 }
 
@@ -92,8 +92,6 @@ Status set_max_isa(const std::string& name) {
   if (!applied) return make_error(ErrorCode::kUnavailable, "ISA cap '" + name + "' must be set before any kernel runs");
   return status;
 }
-
-void apply_isa_cap_from_env() { cap_isa_from_env(); }
 
 namespace {
 

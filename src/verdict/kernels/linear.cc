@@ -125,16 +125,33 @@ bool matmul_only() {
   return only;
 }
 
-Route choose_route(dt src, dt dst) {
-  constexpr memory::dim kProbe = 64;
-  const RowsTypes types{src, dst, false};
-  if (impl_is(rows_pd(Route::kMatmulRows, 32, kProbe, kProbe, types, {}, {}), "brg")) return Route::kMatmulRows;
-  if (src == dt::bf16) return Route::kMatmul;
-  const memory::desc s({DNNL_RUNTIME_DIM_VAL, kProbe}, src, {kProbe, 1});
-  const memory::desc w({kProbe, kProbe}, weight_type(src), memory::format_tag::any);
-  const memory::desc d({DNNL_RUNTIME_DIM_VAL, kProbe}, dst, {DNNL_RUNTIME_DIM_VAL, 1});
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(s, w, d), cpu_engine());
-  return impl_is(pd, "gemm:") ? Route::kConvRows : Route::kMatmul;
+// A precision's activation and accumulator types.
+RowsTypes types_of(Precision p) {
+  switch (p) {
+    case Precision::kF32: return {dt::f32, dt::f32, false};
+    case Precision::kBF16: return {dt::bf16, dt::f32, false};
+    case Precision::kInt8: return {dt::u8, dt::s32, false};
+  }
+  return {dt::f32, dt::f32, false};
+}
+
+// Small shapes that show which kernel oneDNN picks for a route.
+constexpr memory::dim kProbe = 64;
+dnnl::primitive_desc probe_rows_pd(Route route, const RowsTypes& types) {
+  return rows_pd(route, 32, kProbe, kProbe, types, {}, {});
+}
+dnnl::matmul::primitive_desc probe_runtime_rows_pd(const RowsTypes& types) {
+  const memory::desc s({DNNL_RUNTIME_DIM_VAL, kProbe}, types.src, {kProbe, 1});
+  const memory::desc w({kProbe, kProbe}, weight_type(types.src), memory::format_tag::any);
+  const memory::desc d({DNNL_RUNTIME_DIM_VAL, kProbe}, types.dst, {DNNL_RUNTIME_DIM_VAL, 1});
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(s, w, d), cpu_engine());
+}
+
+Route choose_route(Precision p) {
+  const RowsTypes types = types_of(p);
+  if (impl_is(probe_rows_pd(Route::kMatmulRows, types), "brg")) return Route::kMatmulRows;
+  if (p == Precision::kBF16) return Route::kMatmul;
+  return impl_is(probe_runtime_rows_pd(types), "gemm:") ? Route::kConvRows : Route::kMatmul;
 }
 
 // Chosen once per process and precision, after any ISA cap.
@@ -142,15 +159,15 @@ Route route_for(Precision p) {
   if (matmul_only()) return Route::kMatmul;
   switch (p) {
     case Precision::kF32: {
-      static const Route r = choose_route(dt::f32, dt::f32);
+      static const Route r = choose_route(p);
       return r;
     }
     case Precision::kBF16: {
-      static const Route r = choose_route(dt::bf16, dt::f32);
+      static const Route r = choose_route(p);
       return r;
     }
     case Precision::kInt8: {
-      static const Route r = choose_route(dt::u8, dt::s32);
+      static const Route r = choose_route(p);
       return r;
     }
   }
@@ -201,20 +218,10 @@ Status precision_supported(Precision p) {
 
 std::string kernel_route(Precision p) {
   if (!precision_supported(p).ok()) return "unsupported";
-  constexpr memory::dim kProbe = 64;
-  const dt src = p == Precision::kInt8 ? dt::u8 : p == Precision::kBF16 ? dt::bf16 : dt::f32;
-  const dt dst = p == Precision::kInt8 ? dt::s32 : dt::f32;
   const Route r = route_for(p);
-  if (r != Route::kMatmul) {
-    const auto pd = rows_pd(r, 32, kProbe, kProbe, {src, dst, false}, {}, {});
-    return std::string(r == Route::kConvRows ? "1x1 convolution" : "matmul") + " per row count (" +
-           pd.impl_info_str() + ")";
-  }
-  const memory::desc s({DNNL_RUNTIME_DIM_VAL, kProbe}, src, {kProbe, 1});
-  const memory::desc w({kProbe, kProbe}, weight_type(src), memory::format_tag::any);
-  const memory::desc d({DNNL_RUNTIME_DIM_VAL, kProbe}, dst, {DNNL_RUNTIME_DIM_VAL, 1});
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(s, w, d), cpu_engine());
-  return std::string("matmul, run-time rows (") + pd.impl_info_str() + ")";
+  if (r == Route::kMatmul) return std::string("matmul, run-time rows (") + probe_runtime_rows_pd(types_of(p)).impl_info_str() + ")";
+  return std::string(r == Route::kConvRows ? "1x1 convolution" : "matmul") + " per row count (" +
+         probe_rows_pd(r, types_of(p)).impl_info_str() + ")";
 }
 
 struct Linear::Impl {
