@@ -173,27 +173,41 @@ TEST(ClassifyCliTest, FunctionToApplyNoneReturnsLogits) {
   EXPECT_NEAR(got[0]["score"].get<double>(), std::max(logits[0], logits[1]), 1e-4);
 }
 
-// --dtype end to end: int8 answers close to the golden ones, auto is exact (fp32 today), and a
-// precision this CPU lacks or an unknown name stops with one line.
+// --dtype end to end: int8 answers close to the golden ones; auto (int8 with an fp32 recheck of
+// close calls) gives the golden labels, and with an unbounded --recheck-margin the golden scores
+// too; a precision this CPU lacks or an unknown name stops with one line.
 TEST(ClassifyCliTest, DtypeChoosesThePrecisionAndRefusesWhatTheCpuCannotRun) {
   const auto dir = testing::testdata_dir() / "models" / kTiny;
   const auto rows = testing::read_jsonl(dir / "expected.jsonl");
   const std::string input = jsonl_input(rows);
-  for (const char* dtype : {"int8", "auto"}) {
-    const auto r = run_process({verdict_binary(), "classify", "--model", dir.string(), "--jsonl", "--dtype", dtype}, input);
-    ASSERT_EQ(r.exit_code, 0) << dtype << ": " << r.err;
+  const std::vector<std::vector<std::string>> choices = {
+      {"--dtype", "int8"}, {"--dtype", "auto"}, {"--dtype", "int8", "--recheck-margin", "1e30"}};
+  for (const auto& choice : choices) {
+    std::vector<std::string> cmd = {verdict_binary(), "classify", "--model", dir.string(), "--jsonl"};
+    cmd.insert(cmd.end(), choice.begin(), choice.end());
+    const std::string name = choice.size() == 2 ? choice[1] : "recheck everything";
+    const auto r = run_process(cmd, input);
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
     const auto out = lines(r.out);
     ASSERT_EQ(out.size(), rows.size());
     size_t agree = 0;
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto got = nlohmann::json::parse(out[i]);
       agree += got["label"] == rows[i]["label"];
-      if (std::string(dtype) == "auto") {
+      if (name == "recheck everything") {
         EXPECT_NEAR(got["score"].get<double>(), rows[i]["score"].get<double>(), 1e-4);
       }
     }
-    EXPECT_GE(agree, std::string(dtype) == "auto" ? rows.size() : rows.size() * 9 / 10) << dtype;
+    EXPECT_GE(agree, name == "int8" ? rows.size() * 9 / 10 : rows.size()) << name;
   }
+  const auto auto_info = run_process({verdict_binary(), "info", "--model", dir.string(), "--dtype", "auto", "--json"});
+  ASSERT_EQ(auto_info.exit_code, 0) << auto_info.err;
+  EXPECT_EQ(nlohmann::json::parse(auto_info.out)["compute_dtype"], "int8");
+  EXPECT_GE(nlohmann::json::parse(auto_info.out)["recheck_margin"].get<double>(), 1.0);
+  const auto negative = run_process({verdict_binary(), "classify", "--model", dir.string(), "--dtype", "int8",
+                                     "--recheck-margin", "-1", "x"});
+  EXPECT_NE(negative.exit_code, 0);
+  EXPECT_NE(negative.err.find("--recheck-margin"), std::string::npos) << negative.err;
   const auto info = run_process({verdict_binary(), "info", "--model", dir.string(), "--dtype", "int8", "--json"});
   ASSERT_EQ(info.exit_code, 0) << info.err;
   EXPECT_EQ(nlohmann::json::parse(info.out)["compute_dtype"], "int8");

@@ -547,6 +547,30 @@ TEST_F(DiscordAlertTest, ADeadWebhookNeverDelaysTheInteractionReply) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
 }
 
+// VERDICT_DTYPE=auto: int8 with the fp32 recheck. With an unbounded margin every input is a
+// close call, so the answers are the golden ones, and /metrics and /info say so.
+TEST(ServeAutoDtypeTest, RechecksCloseCallsInFp32AndCountsThem) {
+  ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string()},
+                       {"VERDICT_DTYPE=auto", "VERDICT_RECHECK_MARGIN=1e30"});
+  ASSERT_TRUE(server.running()) << server.logs();
+  EXPECT_NE(server.logs().find("int8, fp32 recheck below margin 1e+30"), std::string::npos) << server.logs();
+  const auto rows = testing::read_jsonl(model_dir("distilbert-sst2-tiny") / "expected.jsonl");
+  const size_t n = std::min<size_t>(rows.size(), 32);
+  json inputs = json::array();
+  for (size_t i = 0; i < n; ++i) inputs.push_back(json::array({rows[i]["text"]}));
+  const auto r = http_request(server.port(), "POST", "/predict", json{{"inputs", inputs}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto got = body_json(r);
+  ASSERT_EQ(got.size(), n);
+  for (size_t i = 0; i < n; ++i) expect_scores(got[i], rows[i]["all_scores"], rows[i]["text"].get<std::string>());
+  const auto metrics = http_request(server.port(), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("verdict_rechecked_inputs_total " + std::to_string(n) + "\n"), std::string::npos) << metrics;
+  const auto info = body_json(http_request(server.port(), "GET", "/info"));
+  EXPECT_EQ(info["model_dtype"], "int8");
+  EXPECT_GT(info["recheck_margin"].get<double>(), 1e29);
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
+}
+
 TEST(ServeDiscordOffTest, TheRouteDoesNotExistWithoutAPublicKey) {
   ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string()});
   ASSERT_TRUE(server.running()) << server.logs();

@@ -1,5 +1,6 @@
 // In-process benchmark: latency of one sequence at fixed lengths, and throughput on batches of
-// mixed-length sequences. Synthetic ids (the timing does not depend on which ids).
+// mixed-length sequences: synthetic ids (the timing of a pass does not depend on which ids), and
+// optionally real texts (--texts), which also give the share an fp32 recheck answers.
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <random>
 
 #include "verdict/cli/commands.h"
+#include "verdict/cli/inputs.h"
 #include "verdict/cli/model_option.h"
 #include "verdict/kernels/cpu.h"
 #include "verdict/runtime/pipeline.h"
@@ -24,6 +26,7 @@ struct BenchArgs {
   size_t mixed_sequences = 512;
   size_t batch_size = 32;
   size_t min_len = 10, max_len = 120;
+  std::vector<std::string> texts;
   std::string json_out;
 };
 
@@ -43,6 +46,45 @@ std::vector<int32_t> random_ids(std::mt19937& rng, size_t len, size_t vocab) {
   return ids;
 }
 
+// Median sequences/s of three passes over `batches`, and the share of sequences rechecked in fp32.
+struct Throughput {
+  double sequences_per_second = 0;
+  double rechecked_share = 0;
+};
+Result<Throughput> throughput(model::SequenceClassifier& model, const std::vector<model::Batch>& batches) {
+  size_t sequences = 0;
+  for (const auto& b : batches) sequences += b.size();
+  if (auto warm = model.forward(batches.front()); !warm.ok()) return warm.error();
+  std::vector<double> rates;
+  const uint64_t rechecked_before = model.rechecked();
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto t0 = Clock::now();
+    for (const auto& b : batches) {
+      if (auto logits = model.forward(b); !logits.ok()) return logits.error();
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    rates.push_back(static_cast<double>(sequences) / secs);
+  }
+  return Throughput{percentile(rates, 0.5),
+                    static_cast<double>(model.rechecked() - rechecked_before) / (3.0 * static_cast<double>(sequences))};
+}
+
+// Batches of `batch_size` texts from the files, one text per line (a tab ends it).
+Result<std::vector<model::Batch>> text_batches(runtime::Pipeline& pipeline, const std::vector<std::string>& files,
+                                               size_t batch_size, size_t* tokens) {
+  auto inputs = read_text_files(files, 0, "--texts");
+  if (!inputs.ok()) return inputs.error();
+  auto encodings = pipeline.encode(*inputs, /*truncate=*/true);
+  if (!encodings.ok()) return encodings.error();
+  std::vector<model::Batch> batches;
+  for (size_t i = 0; i < encodings->size(); ++i) {
+    if (i % batch_size == 0) batches.emplace_back();
+    batches.back().add((*encodings)[i].ids, (*encodings)[i].type_ids);
+    *tokens += (*encodings)[i].ids.size();
+  }
+  return batches;
+}
+
 int run_bench(const BenchArgs& a) {
   auto pipeline = load_pipeline(a.model);
   if (!pipeline.ok()) return fail(pipeline.error().message);
@@ -52,27 +94,42 @@ int run_bench(const BenchArgs& a) {
   nlohmann::json report = {{"model", a.model.model},
                            {"threads", kernels::num_threads()},
                            {"isa", kernels::effective_isa()},
-                           {"dtype", kernels::precision_name(model.precision())}};
+                           {"dtype", kernels::precision_name(model.precision())},
+                           {"recheck_margin", model.recheck_margin()}};
   std::cout << "model " << a.model.model << "  threads " << kernels::num_threads() << "  isa "
-            << kernels::effective_isa() << "  dtype " << kernels::precision_name(model.precision()) << "\n";
+            << kernels::effective_isa() << "  dtype " << describe_precision(model) << "\n";
   std::cout << std::fixed << std::setprecision(3);
-  std::cout << "batch 1 latency (ms): tokens   median      p90      p99\n";
+  // With a recheck, a text costs either the fast pass or the fast pass and the fp32 one: both
+  // are timed (which a text gets depends on its logits, not its length).
+  auto* reference = model.reference();
+  std::cout << "batch 1 latency (ms): tokens   median      p90      p99"
+            << (reference ? "  rechecked median" : "") << "\n";
   for (size_t len : a.lengths) {
     len = std::min(len, c.max_sequence_length());
     model::Batch batch;
     batch.add(random_ids(rng, len, c.vocab_size));
-    std::vector<double> ms;
+    std::vector<double> ms, rechecked_ms;
     for (size_t i = 0; i < a.warmup + a.runs; ++i) {
       const auto t0 = Clock::now();
-      auto logits = model.forward(batch);
+      auto logits = model.forward_once(batch);
       const auto t1 = Clock::now();
       if (!logits.ok()) return fail(logits.error().message);
       if (i >= a.warmup) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      if (!reference) continue;
+      auto exact = reference->forward_once(batch);
+      if (!exact.ok()) return fail(exact.error().message);
+      if (i >= a.warmup) rechecked_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     }
     const double p50 = percentile(ms, 0.5), p90 = percentile(ms, 0.9), p99 = percentile(ms, 0.99);
     std::cout << "                      " << std::setw(6) << len << " " << std::setw(8) << p50 << " "
-              << std::setw(8) << p90 << " " << std::setw(8) << p99 << std::endl;
-    report["latency"].push_back({{"tokens", len}, {"runs", a.runs}, {"median_ms", p50}, {"p90_ms", p90}, {"p99_ms", p99}});
+              << std::setw(8) << p90 << " " << std::setw(8) << p99;
+    nlohmann::json row = {{"tokens", len}, {"runs", a.runs}, {"median_ms", p50}, {"p90_ms", p90}, {"p99_ms", p99}};
+    if (reference) {
+      row["rechecked_median_ms"] = percentile(rechecked_ms, 0.5);
+      std::cout << " " << std::setw(17) << percentile(rechecked_ms, 0.5);
+    }
+    std::cout << std::endl;
+    report["latency"].push_back(row);
   }
 
   // Throughput: mixed lengths, unpadded batches of batch_size sequences.
@@ -85,24 +142,35 @@ int run_bench(const BenchArgs& a) {
     batches.back().add(random_ids(rng, len, c.vocab_size));
     total_tokens += len;
   }
-  if (auto warm = model.forward(batches.front()); !warm.ok()) return fail(warm.error().message);
-  std::vector<double> rates;
-  for (int rep = 0; rep < 3; ++rep) {
-    const auto t0 = Clock::now();
-    for (const auto& b : batches) {
-      if (auto logits = model.forward(b); !logits.ok()) return fail(logits.error().message);
-    }
-    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-    rates.push_back(static_cast<double>(a.mixed_sequences) / secs);
-  }
-  const double rate = percentile(rates, 0.5);
+  auto mixed = throughput(model, batches);
+  if (!mixed.ok()) return fail(mixed.error().message);
   std::cout << std::setprecision(1) << "throughput: " << a.mixed_sequences << " sequences of "
             << a.min_len << "-" << a.max_len << " tokens (mean "
             << static_cast<double>(total_tokens) / static_cast<double>(a.mixed_sequences) << "), batches of "
-            << a.batch_size << ", unpadded: " << rate << " sequences/s (median of 3)\n";
+            << a.batch_size << ", unpadded: " << mixed->sequences_per_second << " sequences/s (median of 3)";
+  if (reference) std::cout << ", " << 100 * mixed->rechecked_share << " % rechecked";
+  std::cout << "\n";
   report["throughput"] = {{"sequences", a.mixed_sequences}, {"batch_size", a.batch_size},
                           {"min_tokens", a.min_len},       {"max_tokens", a.max_len},
-                          {"total_tokens", total_tokens},  {"sequences_per_second", rate}};
+                          {"total_tokens", total_tokens},  {"sequences_per_second", mixed->sequences_per_second}};
+  if (reference) report["throughput"]["rechecked_share"] = mixed->rechecked_share;
+  if (!a.texts.empty()) {
+    size_t text_tokens = 0;
+    auto text_set = text_batches(**pipeline, a.texts, a.batch_size, &text_tokens);
+    if (!text_set.ok()) return fail(text_set.error().message);
+    size_t count = 0;
+    for (const auto& b : *text_set) count += b.size();
+    auto real = throughput(model, *text_set);
+    if (!real.ok()) return fail(real.error().message);
+    std::cout << "texts: " << count << " (mean " << static_cast<double>(text_tokens) / static_cast<double>(count)
+              << " tokens), batches of " << a.batch_size << ": " << real->sequences_per_second
+              << " sequences/s (median of 3)";
+    if (reference) std::cout << ", " << 100 * real->rechecked_share << " % rechecked";
+    std::cout << "\n";
+    report["texts"] = {{"sequences", count}, {"total_tokens", text_tokens},
+                       {"sequences_per_second", real->sequences_per_second}};
+    if (reference) report["texts"]["rechecked_share"] = real->rechecked_share;
+  }
   if (!a.json_out.empty()) {
     std::ofstream(a.json_out) << report.dump(2) << "\n";
   }
@@ -124,6 +192,8 @@ void add_bench_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--min-tokens", args->min_len, "Shortest sequence in the throughput run")->check(CLI::Range(1, 100000));
   cmd->add_option("--max-tokens", args->max_len, "Longest sequence in the throughput run")->check(CLI::Range(1, 100000));
+  cmd->add_option("--texts", args->texts, "Also measure throughput on these texts (one per line; text<TAB>label accepted)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--json", args->json_out, "Also write the results as JSON to this file");
   cmd->callback([&action, args] { action = [args] { return run_bench(*args); }; });
 }

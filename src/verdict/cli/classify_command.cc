@@ -29,7 +29,7 @@ constexpr size_t kChunk = 256;
 constexpr size_t kPackFrom = 16;
 
 int run_classify(const ClassifyArgs& a) {
-  auto model_opts = model_options(a.model.dtype);
+  auto model_opts = model_options(a.model);
   if (!model_opts.ok()) return fail(model_opts.error().message);
   runtime::ClassifyOptions options;
   options.truncate = !a.no_truncate;

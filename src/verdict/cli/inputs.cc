@@ -1,5 +1,7 @@
 #include "verdict/cli/inputs.h"
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 namespace verdict::cli {
@@ -39,6 +41,23 @@ Result<std::vector<runtime::TextInput>> InputReader::next(size_t max) {
                         where + "expected a JSON string or an object with a string \"text\"");
     }
   }
+  return out;
+}
+
+Result<std::vector<runtime::TextInput>> read_text_files(const std::vector<std::string>& files, size_t limit,
+                                                        const std::string& option) {
+  std::vector<runtime::TextInput> out;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    if (!in) return make_error(ErrorCode::kNotFound, f + ": cannot open");
+    std::string line;
+    while (std::getline(in, line) && (limit == 0 || out.size() < limit)) {
+      if (auto tab = line.find('\t'); tab != std::string::npos) line.resize(tab);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) out.push_back({line, std::nullopt});
+    }
+  }
+  if (out.empty()) return make_error(ErrorCode::kInvalidArgument, option + ": no texts in the files");
   return out;
 }
 

@@ -25,4 +25,10 @@ class InputReader {
   size_t line_ = 0;
 };
 
+// Texts from files of one text per line (a tab ends the text, so labelled files work), at most
+// `limit` (0: all). For measurements (`dev accuracy`, `bench --texts`). `option` names the flag
+// in errors.
+Result<std::vector<runtime::TextInput>> read_text_files(const std::vector<std::string>& files, size_t limit,
+                                                        const std::string& option);
+
 }  // namespace verdict::cli

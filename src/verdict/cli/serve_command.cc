@@ -152,7 +152,7 @@ int run_serve(ServeArgs a) {
 
   server::Logger logger(config.log_format, config.gcp_project);
   const auto t0 = std::chrono::steady_clock::now();
-  auto model_opts = model_options(a.choice.dtype);
+  auto model_opts = model_options(a.choice);
   if (!model_opts.ok()) return fail(model_opts.error().message);
   // Listen as soon as the weights are mapped and warm; fp32 layers move to their packed copies
   // as they are made (only where packing is faster, see README "Start-up").
@@ -168,6 +168,7 @@ int run_serve(ServeArgs a) {
   }
   model::SequenceClassifier& model = (*pipeline)->model();  // owned by the service from here on
   const kernels::Precision precision = (*pipeline)->precision();
+  const std::string precision_text = describe_precision(model);
   metrics::Registry registry;
   server::Service service(config, std::move(*pipeline), registry, logger);
   if (auto st = service.warm_up(); !st.ok()) return fail("warm-up failed: " + st.error().message);
@@ -188,7 +189,7 @@ int run_serve(ServeArgs a) {
   const double ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   logger.info("verdict " + std::string(kVersion) + " serving " + a.model + " on " + a.host + ":" +
               std::to_string(http.port()) + " (ready in " + std::to_string(static_cast<int>(ready_ms)) +
-              " ms; isa " + kernels::effective_isa() + ", " + std::string(kernels::precision_name(precision)) +
+              " ms; isa " + kernels::effective_isa() + ", " + precision_text +
               " on " + kernels::kernel_route(precision) + ", " + std::to_string(kernels::num_threads()) +
               " compute threads" + (config.api_keys.empty() ? ", no API key" : ", API key required") + ")");
 

@@ -77,6 +77,16 @@ void apply_isa_cap_from_env() {
   });
 }
 
+bool effective_isa_at_least(std::string_view name) {
+  const std::string isa = effective_isa();
+  int have = -1, want = -1;
+  for (int i = 0; i < static_cast<int>(std::size(kIsas)); ++i) {
+    if (isa == kIsas[i].first) have = i;
+    if (name == kIsas[i].first) want = i;
+  }
+  return have >= 0 && want >= 0 && have >= want;
+}
+
 std::string effective_isa() {
   apply_isa_cap_from_env();
   return dnnl_isa_name();

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "verdict/common/error.h"
 
@@ -10,6 +11,10 @@ namespace verdict::kernels {
 
 // The ISA oneDNN dispatches to (e.g. "avx2", "avx512_core_bf16"), after any cap set below.
 std::string effective_isa();
+
+// Whether effective_isa() includes `name` in oneDNN's order (sse41 < avx < avx2 < avx2_vnni <
+// avx512_core < ...; every later one includes AVX2).
+bool effective_isa_at_least(std::string_view name);
 
 // Caps the ISA (--isa): "sse41", "avx2", "avx512_core", ... Fails when the name is unknown,
 // when the CPU lacks that ISA, or when kernels already asked for it. Without a call, the

@@ -216,6 +216,8 @@ Status precision_supported(Precision p) {
   return {};
 }
 
+int int8_activation_bits() { return activation_qmax() == 255 ? 8 : 7; }
+
 std::string kernel_route(Precision p) {
   if (!precision_supported(p).ok()) return "unsupported";
   const Route r = route_for(p);

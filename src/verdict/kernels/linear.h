@@ -32,6 +32,9 @@ Status precision_supported(Precision p);
 // How this CPU computes `p`'s linear layers, for logs and `verdict info`: the route and
 // oneDNN's kernel, e.g. "matmul per row count (brg:avx512_core_vnni)".
 std::string kernel_route(Precision p);
+// Bits of an int8 layer's activations: 8 where products take full-range u8 (VNNI, AMX), 7 where
+// vpmaddubsw's 16-bit sums would saturate (AVX2 without VNNI, SSE4.1).
+int int8_activation_bits();
 
 // Activation rows quantised for kInt8 layers: row r is ≈ scale[r] * (values[r, :] - zero[r]).
 struct QuantizedRows {

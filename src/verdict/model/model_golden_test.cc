@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 
 #include "testing/testdata.h"
+#include "verdict/kernels/cpu.h"
 #include "verdict/model/convert.h"
 #include "verdict/model/postprocess.h"
 #include "verdict/model/torch_checkpoint.h"
@@ -138,6 +140,95 @@ TEST_P(ModelGoldenTest, FastPrecisionsStayCloseToTheGoldenLogits) {
     EXPECT_LT(mean_delta, 0.1 * spread + 0.01) << kernels::precision_name(precision);
     EXPECT_GE(static_cast<double>(agree), 0.8 * static_cast<double>(rows)) << kernels::precision_name(precision);
   }
+}
+
+// The fp32 recheck of close calls (ModelOptions::recheck_margin), on all of a model's golden
+// inputs in one packed batch: a row whose fast margin is below the recheck margin carries fp32's
+// logits, any other the fast pass's; with an unbounded margin every answer is the golden one.
+std::vector<float> top_two_margins(const std::vector<float>& logits, size_t labels) {
+  std::vector<float> out;
+  for (size_t r = 0; r < logits.size() / labels; ++r) {
+    std::vector<float> row(logits.begin() + r * labels, logits.begin() + (r + 1) * labels);
+    std::partial_sort(row.begin(), row.begin() + 2, row.end(), std::greater<>());
+    out.push_back(row[0] - row[1]);
+  }
+  return out;
+}
+
+TEST_P(ModelGoldenTest, RecheckAnswersCloseCallsInFp32AndKeepsTheRest) {
+  const auto dir = testing::testdata_dir() / "models" / GetParam();
+  const auto rows = testing::read_jsonl(dir / "expected.jsonl");
+  Batch batch;
+  for (const auto& row : rows) {
+    batch.add(ints(row["input_ids"]), row.contains("token_type_ids") ? ints(row["token_type_ids"]) : std::vector<int32_t>{});
+  }
+  for (auto precision : {kernels::Precision::kInt8, kernels::Precision::kBF16}) {
+    if (!kernels::precision_supported(precision).ok()) continue;
+    ModelOptions plain;
+    plain.precision = precision;
+    auto fast_model = SequenceClassifier::load(dir, plain);
+    ASSERT_TRUE(fast_model.ok()) << fast_model.error().message;
+    EXPECT_EQ((*fast_model)->reference(), nullptr);
+    auto fast = (*fast_model)->forward(batch);
+    ASSERT_TRUE(fast.ok()) << fast.error().message;
+    const size_t C = (*fast_model)->config().num_labels();
+    if (C < 2) continue;  // one logit: no label to flip, so no recheck
+    const auto margins = top_two_margins(*fast, C);
+    std::vector<float> sorted = margins;
+    std::sort(sorted.begin(), sorted.end());
+
+    ModelOptions checked = plain;
+    checked.recheck_margin = sorted[sorted.size() / 2];  // about half the rows rechecked
+    auto model = SequenceClassifier::load(dir, checked);
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    ASSERT_NE((*model)->reference(), nullptr);
+    auto logits = (*model)->forward(batch);
+    ASSERT_TRUE(logits.ok()) << logits.error().message;
+    size_t rechecked = 0;
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const bool close = margins[r] < checked.recheck_margin;
+      rechecked += close;
+      const auto expected = rows[r]["logits"].get<std::vector<double>>();
+      for (size_t c = 0; c < C; ++c) {
+        if (close) {
+          EXPECT_NEAR((*logits)[r * C + c], expected[c], kTolerance) << "row " << r;
+        } else {
+          EXPECT_EQ((*logits)[r * C + c], (*fast)[r * C + c]) << "row " << r;
+        }
+      }
+    }
+    EXPECT_GT(rechecked, 0u);
+    EXPECT_EQ((*model)->rechecked(), rechecked);
+
+    checked.recheck_margin = std::numeric_limits<float>::infinity();
+    auto exact = SequenceClassifier::load(dir, checked);
+    ASSERT_TRUE(exact.ok()) << exact.error().message;
+    expect_golden_outputs(**exact, dir / "expected.jsonl");
+    EXPECT_EQ((*exact)->rechecked(), rows.size());
+  }
+}
+
+// `auto`: int8 with the recheck where int8 runs on AVX2 or better, its margin set by the
+// activations' bits (README "Accuracy of the fast paths"); the VERDICT_ISA=avx2 variant of this
+// program checks the 7-bit case on any CPU.
+TEST(AutoDtypeTest, IsInt8WithAnFp32RecheckSizedForTheCpu) {
+  auto options = options_for_dtype("auto");
+  ASSERT_TRUE(options.ok()) << options.error().message;
+  if (!kernels::effective_isa_at_least("avx2")) {
+    EXPECT_EQ(options->precision, kernels::Precision::kF32);
+    return;
+  }
+  EXPECT_EQ(options->precision, kernels::Precision::kInt8);
+  EXPECT_FLOAT_EQ(options->recheck_margin, kernels::int8_activation_bits() == 8 ? 1.0f : 1.5f);
+  auto fp32 = options_for_dtype("fp32");
+  ASSERT_TRUE(fp32.ok());
+  EXPECT_EQ(fp32->recheck_margin, 0.f);
+  EXPECT_FALSE(options_for_dtype("fp8").ok());
+  ModelOptions bad;
+  bad.precision = kernels::Precision::kInt8;
+  bad.recheck_margin = -1;
+  auto model = SequenceClassifier::load(testing::testdata_dir() / "models" / "distilbert-sst2-tiny", bad);
+  EXPECT_FALSE(model.ok());
 }
 
 // The same weights saved by torch.save (testdata README): same outputs as the safetensors copy.

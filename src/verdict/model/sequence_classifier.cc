@@ -1,7 +1,10 @@
 #include "verdict/model/sequence_classifier.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <limits>
+#include <span>
 
 #include "verdict/kernels/cpu.h"
 #include "verdict/kernels/layer_norm.h"
@@ -54,9 +57,27 @@ constexpr size_t kFeedForwardRows = 256;
 
 }  // namespace
 
-Result<kernels::Precision> parse_dtype(std::string_view name) {
-  if (name == "auto") return kernels::Precision::kF32;
-  return kernels::parse_precision(name);
+float default_recheck_margin(kernels::Precision precision) {
+  switch (precision) {
+    case kernels::Precision::kF32: return 0.f;
+    case kernels::Precision::kBF16: return 0.3f;  // 99.9% agreement, ~7% rechecked (random model)
+    case kernels::Precision::kInt8: return kernels::int8_activation_bits() == 8 ? 1.0f : 1.5f;
+  }
+  return 0.f;
+}
+
+Result<ModelOptions> options_for_dtype(std::string_view name) {
+  ModelOptions options;
+  if (name == "auto") {
+    if (!kernels::effective_isa_at_least("avx2")) return options;  // int8 unmeasured there: stay exact
+    options.precision = kernels::Precision::kInt8;
+    options.recheck_margin = default_recheck_margin(options.precision);
+    return options;
+  }
+  auto precision = kernels::parse_precision(name);
+  if (!precision.ok()) return precision.error();
+  options.precision = *precision;
+  return options;
 }
 
 Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::load(const std::filesystem::path& dir,
@@ -81,11 +102,14 @@ Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::load(const std::
 Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::create(
     ModelConfig config, std::unique_ptr<WeightStore> weights, const ModelOptions& options) {
   if (auto st = kernels::precision_supported(options.precision); !st.ok()) return st.error();
+  if (!(options.recheck_margin >= 0)) {
+    return make_error(ErrorCode::kInvalidArgument, "recheck margin must be >= 0");
+  }
   return std::unique_ptr<SequenceClassifier>(
-      new SequenceClassifier(std::move(config), std::move(weights), options));
+      new SequenceClassifier(std::move(config), std::shared_ptr<WeightStore>(std::move(weights)), options));
 }
 
-SequenceClassifier::SequenceClassifier(ModelConfig config, std::unique_ptr<WeightStore> store,
+SequenceClassifier::SequenceClassifier(ModelConfig config, std::shared_ptr<WeightStore> store,
                                        const ModelOptions& options)
     : config_(std::move(config)),
       store_(std::move(store)),
@@ -95,6 +119,11 @@ SequenceClassifier::SequenceClassifier(ModelConfig config, std::unique_ptr<Weigh
                             config_.architecture == Architecture::kDistilBert ? kernels::PostOp::kRelu
                                                                               : kernels::PostOp::kTanh)),
       classifier_(make_linear(store_->weights().classifier, config_.num_labels(), config_.hidden_size)) {
+  if (options_.recheck_margin > 0 && options_.precision != kernels::Precision::kF32 && config_.num_labels() > 1) {
+    ModelOptions exact;
+    exact.defer_packing = options_.defer_packing;
+    reference_.reset(new SequenceClassifier(config_, store_, exact));
+  }
   const size_t count = store_->weights().layers.size();
   const bool converts = kernels::Linear::copies_weights(options_.precision);
   layers_.resize(count);
@@ -151,6 +180,8 @@ void SequenceClassifier::release_layer_weights(size_t l) const {
 }
 
 void SequenceClassifier::start_packing(std::function<void(const PackingReport&)> on_packed) {
+  // Only fp32 packs in the background: with a recheck, that is the reference.
+  if (in_place_.empty() && reference_) return reference_->start_packing(std::move(on_packed));
   if (in_place_.empty() || packing_started_) return;
   packing_started_ = true;
   on_packed_ = std::move(on_packed);
@@ -162,6 +193,7 @@ void SequenceClassifier::start_packing(std::function<void(const PackingReport&)>
 }
 
 void SequenceClassifier::pack() {
+  if (reference_) reference_->pack();
   if (in_place_.empty()) return;
   if (!packing_started_) {
     packing_started_ = true;
@@ -201,7 +233,8 @@ void SequenceClassifier::pack_layers() {
 
 bool SequenceClassifier::wait_for_packing() const {
   packing_done_.wait(false);
-  return ready_layers_.load() == layers_.size();
+  const bool reference_packed = !reference_ || reference_->wait_for_packing();
+  return ready_layers_.load() == layers_.size() && reference_packed;
 }
 
 void SequenceClassifier::project(const Layer& layer, const float* x, size_t rows, float* out,
@@ -311,6 +344,43 @@ void SequenceClassifier::feed_forward(const Layer& layer, float* x, size_t rows)
 }
 
 Result<std::vector<float>> SequenceClassifier::forward(const Batch& batch) {
+  auto logits = forward_once(batch);
+  if (!logits.ok() || !reference_) return logits;
+  if (auto st = recheck(batch, *logits); !st.ok()) return st.error();
+  return logits;
+}
+
+Status SequenceClassifier::recheck(const Batch& batch, std::vector<float>& logits) {
+  const size_t C = config_.num_labels();
+  Batch close;
+  std::vector<size_t> members;
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const float* row = logits.data() + b * C;
+    std::array<float, 2> top{-std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
+    for (size_t c = 0; c < C; ++c) {
+      if (row[c] > top[0]) top = {row[c], top[0]};
+      else if (row[c] > top[1]) top[1] = row[c];
+    }
+    // `!(x >= m)`: a NaN margin counts as close.
+    if (!(top[0] - top[1] >= options_.recheck_margin)) {
+      const size_t start = batch.cu_seq_lengths[b], len = batch.seq_len(b);
+      close.add(std::span(batch.input_ids).subspan(start, len),
+                batch.token_type_ids.empty() ? std::span<const int32_t>()
+                                             : std::span(batch.token_type_ids).subspan(start, len));
+      members.push_back(b);
+    }
+  }
+  if (members.empty()) return {};
+  auto exact = reference_->forward_once(close);
+  if (!exact.ok()) return exact.error();
+  for (size_t i = 0; i < members.size(); ++i) {
+    std::copy_n(exact->data() + i * C, C, logits.data() + members[i] * C);
+  }
+  rechecked_.fetch_add(members.size(), std::memory_order_relaxed);
+  return {};
+}
+
+Result<std::vector<float>> SequenceClassifier::forward_once(const Batch& batch) {
   if (auto st = validate(batch); !st.ok()) return st.error();
   const size_t T = batch.num_tokens(), B = batch.size();
   const size_t D = config_.hidden_size;

@@ -32,6 +32,10 @@ struct ModelOptions {
   // Precision of the encoder's linear layers; embeddings, LayerNorm, attention and the
   // classification head stay f32. kF32 gives the pipeline's answers (golden tolerance).
   kernels::Precision precision = kernels::Precision::kF32;
+  // With bf16/int8: an input whose top two logits are closer than this is computed again in fp32
+  // (by a second, fp32 copy of the encoder on the same mapped weights) and answered from that;
+  // 0 never. A close call is where 8-bit noise flips labels; the rest keep the fast answer.
+  float recheck_margin = 0;
   // fp32 where the layers pack their weights (AVX2, see kernels::Linear): construct on the
   // weights in place, at once, and leave packing to start_packing(), which runs it on a
   // background thread one layer at a time while forward() keeps serving. Saves a server ~100 ms
@@ -40,13 +44,14 @@ struct ModelOptions {
   bool defer_packing = false;
 };
 
-// "fp32" | "bf16" | "int8" | "auto". auto: the fastest precision whose labels agree with fp32's
-// on >= 99.5% of texts as measured by `verdict dev accuracy` on the full-size random model and
-// the golden models. So far that is fp32 itself: int8 agrees on 95% of 3000 reviews (PyTorch's
-// dynamic int8: 93%), because random deep models flip labels under any 8-bit noise (1% noise on
-// one projection alone flips 2-3%); bf16 is unmeasured (no bf16 CPU here). Choose int8
-// explicitly after measuring your model.
-Result<kernels::Precision> parse_dtype(std::string_view name);
+// "fp32" | "bf16" | "int8" | "auto". auto: the fastest path whose labels agree with fp32's on
+// >= 99.5% of texts (measured by `verdict dev accuracy` on the full-size random model, where any
+// 8-bit noise flips 5-7% of labels): int8 with an fp32 recheck of close calls (recheck_margin
+// 1.0 with 8-bit activations, 99.8% agreement, ~21% rechecked; 1.5 with AVX2's 7-bit ones, 99.8%,
+// ~31%); fp32 below AVX2.
+Result<ModelOptions> options_for_dtype(std::string_view name);
+// The recheck margin `auto` uses with `precision` on this CPU.
+float default_recheck_margin(kernels::Precision precision);
 
 class SequenceClassifier {
  public:
@@ -63,6 +68,11 @@ class SequenceClassifier {
   const ModelConfig& config() const { return config_; }
   const WeightStore& weights() const { return *store_; }
   kernels::Precision precision() const { return options_.precision; }
+  float recheck_margin() const { return reference_ ? options_.recheck_margin : 0.f; }
+  // The fp32 copy that rechecks close calls (ModelOptions::recheck_margin), or null.
+  SequenceClassifier* reference() { return reference_.get(); }
+  // Inputs answered by the fp32 recheck so far.
+  uint64_t rechecked() const { return rechecked_.load(std::memory_order_relaxed); }
 
   // With ModelOptions::defer_packing: packs the layers on a background thread; forward() takes
   // each packed layer from its next call on. `on_packed` is called once, on that thread, when it
@@ -79,6 +89,9 @@ class SequenceClassifier {
   // vocabulary, empty or over-long sequences. Not thread-safe (reuses its workspace).
   Result<std::vector<float>> forward(const Batch& batch);
 
+  // A pass of this model's own precision, without the recheck.
+  Result<std::vector<float>> forward_once(const Batch& batch);
+
  private:
   // f32 layers use the mapped weights in place (separate query/key/value). Converted layers
   // cost a copy anyway, so their projections are fused: one qkv product per layer, and a kv
@@ -87,7 +100,9 @@ class SequenceClassifier {
     std::optional<kernels::Linear> qkv, kv, query, key, value;
     kernels::Linear attention_output, ffn_in, ffn_out;
   };
-  SequenceClassifier(ModelConfig config, std::unique_ptr<WeightStore> weights, const ModelOptions& options);
+  SequenceClassifier(ModelConfig config, std::shared_ptr<WeightStore> weights, const ModelOptions& options);
+  // Replaces the logits of close calls with the reference's.
+  Status recheck(const Batch& batch, std::vector<float>& logits);
   // Layer l with weights converted/packed (convert) or used in place.
   Layer make_layer(size_t l, bool convert, std::vector<float>& staging) const;
   void release_layer_weights(size_t l) const;
@@ -104,8 +119,10 @@ class SequenceClassifier {
   void embed(const Batch& batch);
 
   ModelConfig config_;
-  std::unique_ptr<WeightStore> store_;
+  std::shared_ptr<WeightStore> store_;  // shared with reference_
   ModelOptions options_;
+  std::unique_ptr<SequenceClassifier> reference_;
+  std::atomic<uint64_t> rechecked_{0};
   // layers_[l] is set once ready_layers_ > l; until then (background packing) forward() uses
   // in_place_[l]. Layers are made in order, so one count says which are ready.
   std::vector<std::optional<Layer>> layers_;
@@ -121,7 +138,6 @@ class SequenceClassifier {
   std::thread packer_;
   kernels::Attention attention_;
   kernels::Linear pre_head_, classifier_;
-  // Workspace, grown on demand and reused across calls.
   // Workspace, grow-only; on huge pages once a buffer reaches 2 MB.
   HugePageVector<float> hidden_, qkv_, context_, ffn_, scores_, cls_, pooled_, cls_query_, cls_context_;
   HugePageVector<uint8_t> ffn_quantized_;  // int8: the feed-forward intermediate, quantised

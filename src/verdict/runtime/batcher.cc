@@ -159,9 +159,12 @@ void Batcher::run() {
         m.request->queue_ms = std::chrono::duration<double, std::milli>(start - m.request->enqueued).count();
       }
     }
+    const uint64_t rechecked_before = model_.rechecked();
     auto logits = model_.forward(batch);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    if (observer_) observer_->on_batch(members.size(), batch.num_tokens(), ms);
+    if (observer_) {
+      observer_->on_batch(members.size(), batch.num_tokens(), ms, static_cast<size_t>(model_.rechecked() - rechecked_before));
+    }
     const size_t C = model_.config().num_labels();
     for (size_t b = 0; b < members.size(); ++b) {
       auto& request = members[b].request;

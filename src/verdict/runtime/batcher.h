@@ -42,7 +42,8 @@ struct RequestOutcome {
 // Observes batches, for metrics; called on the compute thread.
 struct BatchObserver {
   virtual ~BatchObserver() = default;
-  virtual void on_batch(size_t sequences, size_t tokens, double inference_ms) = 0;
+  // rechecked: sequences of the batch answered by the model's fp32 recheck (ModelOptions).
+  virtual void on_batch(size_t sequences, size_t tokens, double inference_ms, size_t rechecked) = 0;
   virtual void on_queue_size(size_t sequences) = 0;
 };
 

@@ -23,6 +23,8 @@ ServerMetrics::ServerMetrics(metrics::Registry& r)
       batch_tokens_(r.histogram("verdict_batch_tokens", "Tokens per forward pass",
                                 metrics::exponential_buckets(8, 2, 14)).with({})),
       batch_duration_(r.histogram("verdict_batch_duration_seconds", "Forward-pass time per batch", kSeconds).with({})),
+      rechecked_(r.counter("verdict_rechecked_inputs_total",
+                           "Inputs a fast precision found too close to call, answered by the fp32 recheck").with({})),
       queue_size_(r.gauge("verdict_queue_size", "Sequences waiting for the model").with({})),
       in_flight_(r.gauge("verdict_requests_in_flight", "Admitted inference requests not yet answered").with({})),
       model_info_(r.gauge("verdict_model_info", "The served model (value 1)",
@@ -67,7 +69,8 @@ void ServerMetrics::set_model_info(const std::string& model_id, const std::strin
 
 void ServerMetrics::set_in_flight(size_t n) { in_flight_.set(static_cast<double>(n)); }
 
-void ServerMetrics::on_batch(size_t sequences, size_t tokens, double inference_ms) {
+void ServerMetrics::on_batch(size_t sequences, size_t tokens, double inference_ms, size_t rechecked) {
+  if (rechecked) rechecked_.inc(static_cast<double>(rechecked));
   batch_size_.observe(static_cast<double>(sequences));
   batch_tokens_.observe(static_cast<double>(tokens));
   batch_duration_.observe(inference_ms / 1000.0);

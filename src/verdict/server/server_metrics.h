@@ -25,7 +25,7 @@ class ServerMetrics final : public runtime::BatchObserver {
   void on_cache(size_t hits, size_t misses, size_t evictions);
   void set_cache_entries(size_t n);
 
-  void on_batch(size_t sequences, size_t tokens, double inference_ms) override;
+  void on_batch(size_t sequences, size_t tokens, double inference_ms, size_t rechecked) override;
   void on_queue_size(size_t sequences) override;
 
  private:
@@ -40,6 +40,7 @@ class ServerMetrics final : public runtime::BatchObserver {
   metrics::Histogram& batch_size_;
   metrics::Histogram& batch_tokens_;
   metrics::Histogram& batch_duration_;
+  metrics::Counter& rechecked_;
   metrics::Gauge& queue_size_;
   metrics::Gauge& in_flight_;
   metrics::Family<metrics::Gauge>& model_info_;

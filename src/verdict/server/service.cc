@@ -164,8 +164,17 @@ Service::Service(ServerConfig config, std::unique_ptr<runtime::Pipeline> pipelin
 Service::~Service() = default;
 
 Status Service::warm_up() {
-  auto logits = pipeline_->classify(std::vector<runtime::TextInput>{{"Verdict warm-up.", std::nullopt}}, {});
+  const std::vector<runtime::TextInput> text{{"Verdict warm-up.", std::nullopt}};
+  auto logits = pipeline_->classify(text, {});
   if (!logits.ok()) return logits.error();
+  // The fp32 recheck runs only for close calls: warm it too, or the first one pays for it.
+  if (auto* reference = pipeline_->model().reference()) {
+    auto encodings = pipeline_->encode(text, /*truncate=*/true);
+    if (!encodings.ok()) return encodings.error();
+    model::Batch batch;
+    batch.add(encodings->front().ids, encodings->front().type_ids);
+    if (auto exact = reference->forward_once(batch); !exact.ok()) return exact.error();
+  }
   return {};
 }
 
@@ -274,6 +283,7 @@ void Service::get_info(const HttpRequest&, const std::shared_ptr<Reply>& reply) 
       {"model_id", config_.model_id},
       {"model_sha", nullptr},
       {"model_dtype", dtype_name(pipeline_->precision())},
+      {"recheck_margin", pipeline_->model().recheck_margin()},
       {"model_type", {{"classifier", {{"id2label", id2label}, {"label2id", label2id}}}}},
       {"max_concurrent_requests", config_.batcher.max_concurrent_requests},
       {"max_input_length", pipeline_->max_input_length()},
