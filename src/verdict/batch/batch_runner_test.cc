@@ -70,7 +70,9 @@ TEST(BatchRunnerTest, StreamsInInputOrderWithTheSameScoresAsClassify) {
         EXPECT_EQ(scores.size(), 2u);
         for (const auto& want : (*expected)[i]) {
           for (const auto& got : scores) {
-            if (got.id == want.id) EXPECT_NEAR(got.score, want.score, 1e-5) << i;
+            if (got.id == want.id) {
+              EXPECT_NEAR(got.score, want.score, 1e-5) << i;
+            }
           }
         }
         ++i;

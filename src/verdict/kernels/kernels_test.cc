@@ -67,8 +67,11 @@ TEST_P(LinearTest, MatchesScalarReferenceAcrossCallsAndInAColumnSlice) {
     Linear lin(w.data(), b.data(), n, k, op, accumulate);
     // The combinations the models use take the route where it exists; others (a post-op before
     // the residual sum) may stay on the matmul.
-    if (!Linear::copies_weights(Precision::kF32)) EXPECT_EQ(lin.owned_weight_bytes(), 0u);
-    else if (op == PostOp::kNone || !accumulate) EXPECT_GT(lin.owned_weight_bytes(), 0u);
+    if (!Linear::copies_weights(Precision::kF32)) {
+      EXPECT_EQ(lin.owned_weight_bytes(), 0u);
+    } else if (op == PostOp::kNone || !accumulate) {
+      EXPECT_GT(lin.owned_weight_bytes(), 0u);
+    }
     lin.forward(x.data(), m, y.data(), stride);
     for (int i = 0; i < m; ++i) {
       for (int j = 0; j < n; ++j) {

@@ -57,21 +57,12 @@ constexpr size_t kFeedForwardRows = 256;
 
 }  // namespace
 
-float default_recheck_margin(kernels::Precision precision) {
-  switch (precision) {
-    case kernels::Precision::kF32: return 0.f;
-    case kernels::Precision::kBF16: return 0.3f;  // 99.9% agreement, ~7% rechecked (random model)
-    case kernels::Precision::kInt8: return kernels::int8_activation_bits() == 8 ? 1.0f : 1.5f;
-  }
-  return 0.f;
-}
-
 Result<ModelOptions> options_for_dtype(std::string_view name) {
   ModelOptions options;
   if (name == "auto") {
     if (!kernels::effective_isa_at_least("avx2")) return options;  // int8 unmeasured there: stay exact
     options.precision = kernels::Precision::kInt8;
-    options.recheck_margin = default_recheck_margin(options.precision);
+    options.recheck_margin = kernels::int8_activation_bits() == 8 ? 1.0f : 1.5f;
     return options;
   }
   auto precision = kernels::parse_precision(name);
@@ -345,39 +336,45 @@ void SequenceClassifier::feed_forward(const Layer& layer, float* x, size_t rows)
 
 Result<std::vector<float>> SequenceClassifier::forward(const Batch& batch) {
   auto logits = forward_once(batch);
-  if (!logits.ok() || !reference_) return logits;
-  if (auto st = recheck(batch, *logits); !st.ok()) return st.error();
+  if (!logits.ok()) return logits;
+  const auto rows = close_calls(*logits);
+  if (rows.empty()) return logits;
+  auto exact = recheck(batch, rows);
+  if (!exact.ok()) return exact.error();
+  const size_t C = config_.num_labels();
+  for (size_t i = 0; i < rows.size(); ++i) std::copy_n(exact->data() + i * C, C, logits->data() + rows[i] * C);
   return logits;
 }
 
-Status SequenceClassifier::recheck(const Batch& batch, std::vector<float>& logits) {
+std::vector<size_t> SequenceClassifier::close_calls(const std::vector<float>& logits) const {
+  std::vector<size_t> rows;
+  if (!reference_) return rows;
   const size_t C = config_.num_labels();
-  Batch close;
-  std::vector<size_t> members;
-  for (size_t b = 0; b < batch.size(); ++b) {
+  for (size_t b = 0; b < logits.size() / C; ++b) {
     const float* row = logits.data() + b * C;
     std::array<float, 2> top{-std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
     for (size_t c = 0; c < C; ++c) {
       if (row[c] > top[0]) top = {row[c], top[0]};
       else if (row[c] > top[1]) top[1] = row[c];
     }
-    // `!(x >= m)`: a NaN margin counts as close.
-    if (!(top[0] - top[1] >= options_.recheck_margin)) {
-      const size_t start = batch.cu_seq_lengths[b], len = batch.seq_len(b);
-      close.add(std::span(batch.input_ids).subspan(start, len),
-                batch.token_type_ids.empty() ? std::span<const int32_t>()
-                                             : std::span(batch.token_type_ids).subspan(start, len));
-      members.push_back(b);
-    }
+    if (!(top[0] - top[1] >= options_.recheck_margin)) rows.push_back(b);  // a NaN margin is close too
   }
-  if (members.empty()) return {};
+  return rows;
+}
+
+Result<std::vector<float>> SequenceClassifier::recheck(const Batch& batch, const std::vector<size_t>& rows) {
+  if (!reference_) return make_error(ErrorCode::kInvalidArgument, "recheck: this model has no fp32 recheck");
+  Batch close;
+  for (size_t b : rows) {
+    if (b >= batch.size()) return make_error(ErrorCode::kInvalidArgument, "recheck: row outside the batch");
+    const size_t start = batch.cu_seq_lengths[b], len = batch.seq_len(b);
+    close.add(std::span(batch.input_ids).subspan(start, len),
+              batch.token_type_ids.empty() ? std::span<const int32_t>()
+                                           : std::span(batch.token_type_ids).subspan(start, len));
+  }
   auto exact = reference_->forward_once(close);
-  if (!exact.ok()) return exact.error();
-  for (size_t i = 0; i < members.size(); ++i) {
-    std::copy_n(exact->data() + i * C, C, logits.data() + members[i] * C);
-  }
-  rechecked_.fetch_add(members.size(), std::memory_order_relaxed);
-  return {};
+  if (exact.ok()) rechecked_.fetch_add(rows.size(), std::memory_order_relaxed);
+  return exact;
 }
 
 Result<std::vector<float>> SequenceClassifier::forward_once(const Batch& batch) {

@@ -50,8 +50,6 @@ struct ModelOptions {
 // 1.0 with 8-bit activations, 99.8% agreement, ~21% rechecked; 1.5 with AVX2's 7-bit ones, 99.8%,
 // ~31%); fp32 below AVX2.
 Result<ModelOptions> options_for_dtype(std::string_view name);
-// The recheck margin `auto` uses with `precision` on this CPU.
-float default_recheck_margin(kernels::Precision precision);
 
 class SequenceClassifier {
  public:
@@ -89,8 +87,12 @@ class SequenceClassifier {
   // vocabulary, empty or over-long sequences. Not thread-safe (reuses its workspace).
   Result<std::vector<float>> forward(const Batch& batch);
 
-  // A pass of this model's own precision, without the recheck.
+  // forward() in its two steps, for a caller that answers the clear calls before the close ones:
+  // a pass of this model's own precision; the rows of its logits that the recheck would compute
+  // again (none without one); and their fp32 logits, [rows.size(), num_labels], in that order.
   Result<std::vector<float>> forward_once(const Batch& batch);
+  std::vector<size_t> close_calls(const std::vector<float>& logits) const;
+  Result<std::vector<float>> recheck(const Batch& batch, const std::vector<size_t>& rows);
 
  private:
   // f32 layers use the mapped weights in place (separate query/key/value). Converted layers
@@ -101,8 +103,6 @@ class SequenceClassifier {
     kernels::Linear attention_output, ffn_in, ffn_out;
   };
   SequenceClassifier(ModelConfig config, std::shared_ptr<WeightStore> weights, const ModelOptions& options);
-  // Replaces the logits of close calls with the reference's.
-  Status recheck(const Batch& batch, std::vector<float>& logits);
   // Layer l with weights converted/packed (convert) or used in place.
   Layer make_layer(size_t l, bool convert, std::vector<float>& staging) const;
   void release_layer_weights(size_t l) const;

@@ -3,6 +3,13 @@
 #include <algorithm>
 
 namespace verdict::runtime {
+namespace {
+
+double ms_since(Batcher::Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Batcher::Clock::now() - t).count();
+}
+
+}  // namespace
 
 struct Batcher::Request {
   std::vector<tokenizer::Encoding> encodings;
@@ -14,7 +21,7 @@ struct Batcher::Request {
   size_t remaining = 0;        // inputs not yet computed (compute thread only)
   bool failed = false;         // answered early (error); later entries are skipped
   double inference_ms = 0;     // summed over the batches it took part in, once per batch
-  uint64_t last_batch = 0;
+  uint64_t last_batch = 0;   // the last forward pass it was counted in
   double queue_ms = -1;        // until the first of its batches starts
 };
 
@@ -152,36 +159,57 @@ void Batcher::run() {
     for (auto& [request, error] : dropped) answer(*request, RequestOutcome{error, {}});
     if (members.empty()) continue;
 
-    ++batch_number;
     const auto start = Clock::now();
     for (auto& m : members) {
       if (m.request->queue_ms < 0) {
         m.request->queue_ms = std::chrono::duration<double, std::milli>(start - m.request->enqueued).count();
       }
     }
-    const uint64_t rechecked_before = model_.rechecked();
-    auto logits = model_.forward(batch);
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    if (observer_) {
-      observer_->on_batch(members.size(), batch.num_tokens(), ms, static_cast<size_t>(model_.rechecked() - rechecked_before));
-    }
-    const size_t C = model_.config().num_labels();
+    // The fast pass answers its clear calls at once; close calls (with an fp32 recheck, see
+    // ModelOptions::recheck_margin) are answered after the recheck, which they alone wait for.
+    auto logits = model_.forward_once(batch);
+    const double fast_ms = ms_since(start);
+    std::vector<size_t> close;
+    if (logits.ok()) close = model_.close_calls(*logits);
+    std::vector<bool> is_close(members.size());
+    for (size_t b : close) is_close[b] = true;
+    ++batch_number;
     for (size_t b = 0; b < members.size(); ++b) {
-      auto& request = members[b].request;
-      if (request->failed) continue;
-      if (request->last_batch != batch_number) {
-        request->last_batch = batch_number;
-        request->inference_ms += ms;
-      }
-      if (!logits.ok()) {
-        request->failed = true;
-        answer(*request, RequestOutcome{logits.error(), {}});
-        continue;
-      }
-      request->logits[members[b].index].assign(logits->begin() + b * C, logits->begin() + (b + 1) * C);
-      if (--request->remaining == 0) finish(request);
+      take_part(*members[b].request, fast_ms, batch_number);
+      if (!is_close[b]) deliver(members[b], logits, b);
     }
+    double recheck_ms = 0;
+    if (!close.empty()) {
+      const auto recheck_start = Clock::now();
+      auto exact = model_.recheck(batch, close);
+      recheck_ms = ms_since(recheck_start);
+      ++batch_number;
+      for (size_t i = 0; i < close.size(); ++i) {
+        take_part(*members[close[i]].request, recheck_ms, batch_number);
+        deliver(members[close[i]], exact, i);
+      }
+    }
+    if (observer_) observer_->on_batch(members.size(), batch.num_tokens(), fast_ms + recheck_ms, close.size());
   }
+}
+
+void Batcher::take_part(Request& request, double ms, uint64_t pass) {
+  if (request.failed || request.last_batch == pass) return;  // counted once per pass
+  request.last_batch = pass;
+  request.inference_ms += ms;
+}
+
+void Batcher::deliver(Entry& member, const Result<std::vector<float>>& logits, size_t row) {
+  auto& request = member.request;
+  if (request->failed) return;
+  if (!logits.ok()) {
+    request->failed = true;
+    answer(*request, RequestOutcome{logits.error(), {}});
+    return;
+  }
+  const size_t C = model_.config().num_labels();
+  request->logits[member.index].assign(logits->begin() + row * C, logits->begin() + (row + 1) * C);
+  if (--request->remaining == 0) finish(request);
 }
 
 }  // namespace verdict::runtime

@@ -83,6 +83,10 @@ class Batcher {
   void run();
   void finish(const std::shared_ptr<Request>& request);
   void answer(Request& request, RequestOutcome outcome);  // calls done, releases the slot
+  // Adds a forward pass's time to a request that took part in it (once per pass).
+  void take_part(Request& request, double ms, uint64_t pass);
+  // Row `row` of `logits` answers `member` (a failed pass fails its request).
+  void deliver(Entry& member, const Result<std::vector<float>>& logits, size_t row);
 
   model::SequenceClassifier& model_;
   const BatcherConfig config_;

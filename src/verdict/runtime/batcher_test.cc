@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
+#include <mutex>
 
 #include "testing/testdata.h"
 #include "verdict/runtime/pipeline.h"
@@ -125,6 +127,77 @@ TEST_F(BatcherTest, ACallbackIsDestroyedBeforeItsRequestStopsCounting) {
     EXPECT_EQ(seen.get_future().get(), 1u) << (expire ? "dropped past its deadline" : "computed");
     EXPECT_TRUE(batcher.wait_idle(std::chrono::seconds(5)));
   }
+}
+
+// With an fp32 recheck (ModelOptions::recheck_margin), a batch's clear calls are answered as soon
+// as the fast pass ends, before the recheck of its close calls, which get fp32's logits.
+struct RecheckCount : BatchObserver {
+  std::atomic<size_t> rechecked{0}, sequences{0};
+  void on_batch(size_t n, size_t, double, size_t r) override {
+    sequences += n;
+    rechecked += r;
+  }
+  void on_queue_size(size_t) override {}
+};
+
+TEST_F(BatcherTest, AnswersClearCallsBeforeTheRecheckOfCloseOnes) {
+  const auto dir = (testing::testdata_dir() / "models" / "bert-3label-tiny").string();
+  model::ModelOptions int8;
+  int8.precision = kernels::Precision::kInt8;
+  auto plain = Pipeline::load(dir, int8);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  auto fast = (*plain)->logits(encodings_, 1 << 20);
+  ASSERT_TRUE(fast.ok());
+  std::vector<float> margins;
+  for (auto row : *fast) {
+    std::sort(row.begin(), row.end(), std::greater<>());
+    margins.push_back(row[0] - row[1]);
+  }
+  std::vector<float> sorted = margins;
+  std::sort(sorted.begin(), sorted.end());
+  auto checked = int8;
+  checked.recheck_margin = sorted[sorted.size() / 2];
+  auto p = Pipeline::load(dir, checked);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+
+  RecheckCount count;
+  Batcher batcher((*p)->model(), BatcherConfig{}, &count);
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  std::promise<RequestOutcome> first;
+  // Hold the compute thread so that every request below lands in one batch.
+  batcher.submit({encodings_[0]}, [&](RequestOutcome o) { first.set_value(std::move(o)); gate.wait(); });
+  std::mutex mu;
+  std::vector<size_t> order;
+  std::vector<std::promise<RequestOutcome>> promises(encodings_.size());
+  for (size_t r = 0; r < encodings_.size(); ++r) {
+    batcher.submit({encodings_[r]}, [&, r](RequestOutcome o) {
+      std::lock_guard lock(mu);
+      order.push_back(r);
+      promises[r].set_value(std::move(o));
+    });
+  }
+  release.set_value();
+  ASSERT_TRUE(first.get_future().get().logits.ok());
+  size_t close = 0;
+  for (size_t r = 0; r < encodings_.size(); ++r) {
+    auto outcome = promises[r].get_future().get();
+    ASSERT_TRUE(outcome.logits.ok()) << outcome.logits.error().message;
+    const bool is_close = margins[r] < checked.recheck_margin;
+    close += is_close;
+    for (size_t c = 0; c < single_[r].size(); ++c) {
+      // Close calls carry fp32's logits; the others int8's (from another batch: 1e-3).
+      EXPECT_NEAR((*outcome.logits)[0][c], is_close ? single_[r][c] : (*fast)[r][c], is_close ? 1e-4 : 1e-3) << r;
+    }
+  }
+  ASSERT_GT(close, 0u);
+  ASSERT_LT(close, encodings_.size());
+  ASSERT_EQ(order.size(), encodings_.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    EXPECT_EQ(margins[order[i]] < checked.recheck_margin, i >= order.size() - close) << "answer " << i;
+  }
+  EXPECT_TRUE(batcher.wait_idle(std::chrono::seconds(5)));
+  EXPECT_EQ(count.rechecked.load(), close + (margins[0] < checked.recheck_margin ? 1 : 0));
 }
 
 }  // namespace
