@@ -29,13 +29,6 @@ size_t argmax(const std::vector<float>& v) {
   return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
-float top_two_margin(const std::vector<float>& v) {
-  if (v.size() < 2) return std::numeric_limits<float>::infinity();
-  std::vector<float> s = v;
-  std::partial_sort(s.begin(), s.begin() + 2, s.end(), std::greater<>());
-  return s[0] - s[1];
-}
-
 // What an fp32 recheck of close calls would give: for each margin, the share of texts rechecked
 // (fast margin below it) and the agreement then (rechecked texts take fp32's label). Also the
 // smallest margin reaching 99.5 % agreement.
@@ -44,7 +37,7 @@ nlohmann::json recheck_table(const std::vector<std::vector<float>>& fast, const 
   std::vector<float> disagreeing;  // fast margins of the texts whose label differs
   std::vector<float> margins;
   for (size_t i = 0; i < n; ++i) {
-    margins.push_back(top_two_margin(fast[i]));
+    margins.push_back(model::top_two_margin(fast[i]));
     if (argmax(fast[i]) != argmax(exact[i])) disagreeing.push_back(margins.back());
   }
   auto share_below = [&](float m) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 
 namespace verdict::model {
 
@@ -32,6 +33,20 @@ ScoreFunction resolve_score_function(const ModelConfig& config, ScoreFunction re
     return ScoreFunction::kSigmoid;
   }
   return ScoreFunction::kSoftmax;
+}
+
+float top_two_margin(std::span<const float> logits) {
+  float top = -std::numeric_limits<float>::infinity(), second = top;
+  for (float v : logits) {
+    if (std::isnan(v)) return v;
+    if (v > top) {
+      second = top;
+      top = v;
+    } else if (v > second) {
+      second = v;
+    }
+  }
+  return logits.size() < 2 ? std::numeric_limits<float>::infinity() : top - second;
 }
 
 std::vector<LabelScore> score_labels(std::span<const float> logits, const ModelConfig& config,

@@ -28,6 +28,10 @@ struct LabelScore {
 };
 
 // Every label with its score, sorted by score descending (stable: ties keep label order).
+// How clearly one input's logits pick their top label: the top logit minus the next (+inf for a
+// single logit, NaN if any is NaN). What --dtype auto's fp32 recheck is decided on.
+float top_two_margin(std::span<const float> logits);
+
 std::vector<LabelScore> score_labels(std::span<const float> logits, const ModelConfig& config,
                                      ScoreFunction fn);
 

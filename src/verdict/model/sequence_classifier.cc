@@ -1,13 +1,12 @@
 #include "verdict/model/sequence_classifier.h"
 
 #include <algorithm>
-#include <array>
 #include <chrono>
-#include <limits>
 #include <span>
 
 #include "verdict/kernels/cpu.h"
 #include "verdict/kernels/layer_norm.h"
+#include "verdict/model/postprocess.h"
 
 namespace verdict::model {
 namespace {
@@ -351,13 +350,8 @@ std::vector<size_t> SequenceClassifier::close_calls(const std::vector<float>& lo
   if (!reference_) return rows;
   const size_t C = config_.num_labels();
   for (size_t b = 0; b < logits.size() / C; ++b) {
-    const float* row = logits.data() + b * C;
-    std::array<float, 2> top{-std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
-    for (size_t c = 0; c < C; ++c) {
-      if (row[c] > top[0]) top = {row[c], top[0]};
-      else if (row[c] > top[1]) top[1] = row[c];
-    }
-    if (!(top[0] - top[1] >= options_.recheck_margin)) rows.push_back(b);  // a NaN margin is close too
+    const float margin = top_two_margin(std::span(logits).subspan(b * C, C));
+    if (!(margin >= options_.recheck_margin)) rows.push_back(b);  // a NaN margin is close too
   }
   return rows;
 }
