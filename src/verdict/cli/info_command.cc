@@ -37,6 +37,7 @@ int run_info(const InfoArgs& a) {
       {"parameters", (*pipeline)->model().weights().parameter_count()},
       {"stored_dtype", (*pipeline)->model().weights().stored_dtype()},
       {"compute_dtype", kernels::precision_name((*pipeline)->precision())},
+      {"qkv_dtype", kernels::precision_name((*pipeline)->model().qkv_precision())},
       {"recheck_margin", (*pipeline)->model().recheck_margin()},
       {"tokenizer", (*pipeline)->tokenizer().kind()},
       {"isa", kernels::effective_isa()},

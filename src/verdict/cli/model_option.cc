@@ -40,6 +40,9 @@ Result<model::ModelOptions> model_options(const ModelChoice& m) { return model_o
 
 std::string describe_precision(const model::SequenceClassifier& model) {
   std::string out(kernels::precision_name(model.precision()));
+  if (model.qkv_precision() != model.precision()) {
+    out += std::string(" (q/k/v ") + std::string(kernels::precision_name(model.qkv_precision())) + ")";
+  }
   if (model.recheck_margin() > 0) {
     char margin[32];
     std::snprintf(margin, sizeof margin, "%g", static_cast<double>(model.recheck_margin()));

@@ -28,7 +28,7 @@ void add_model_options(CLI::App* cmd, ModelChoice& m, bool with_dtype = true);
 // The options a --dtype value (and --recheck-margin, if given) stand for.
 Result<model::ModelOptions> model_options(const std::string& dtype, std::optional<float> recheck_margin = std::nullopt);
 Result<model::ModelOptions> model_options(const ModelChoice& m);
-// "int8", or "int8, fp32 recheck below margin 1.0" (logs, `verdict info`).
+// "int8", or "int8 (q/k/v bf16), fp32 recheck below margin 0.5" (logs, `verdict info`).
 std::string describe_precision(const model::SequenceClassifier& model);
 
 // The model's folder, pulled first when it is a Hub id missing from the cache (and pulling is allowed).

@@ -108,12 +108,18 @@ TEST_P(ModelGoldenTest, GivesTheGoldenOutputsWhileAndAfterPackingInTheBackground
 // quantisation is exact. Labels are compared where the golden margin exceeds the logit error.
 TEST_P(ModelGoldenTest, FastPrecisionsStayCloseToTheGoldenLogits) {
   const auto dir = testing::testdata_dir() / "models" / GetParam();
-  for (auto precision : {kernels::Precision::kInt8, kernels::Precision::kBF16}) {
-    if (!kernels::precision_supported(precision).ok()) continue;
+  using kernels::Precision;
+  // (precision, q/k/v precision): int8, bf16, and auto's mix of int8 with bf16 q/k/v.
+  for (auto [precision, qkv] : {std::pair{Precision::kInt8, Precision::kInt8}, std::pair{Precision::kBF16, Precision::kBF16},
+                                std::pair{Precision::kInt8, Precision::kBF16}}) {
+    if (!kernels::precision_supported(precision).ok() || !kernels::precision_supported(qkv).ok()) continue;
     ModelOptions options;
     options.precision = precision;
+    options.qkv_precision = qkv;
     auto model = SequenceClassifier::load(dir, options);
     ASSERT_TRUE(model.ok()) << model.error().message;
+    const std::string name = std::string(kernels::precision_name(precision)) +
+                             (qkv != precision ? " (q/k/v " + std::string(kernels::precision_name(qkv)) + ")" : "");
     double max_delta = 0, sum_delta = 0, spread = 0;
     size_t values = 0, agree = 0, rows = 0;
     for (const auto& row : testing::read_jsonl(dir / "expected.jsonl")) {
@@ -135,10 +141,9 @@ TEST_P(ModelGoldenTest, FastPrecisionsStayCloseToTheGoldenLogits) {
     }
     const double mean_delta = sum_delta / static_cast<double>(values);
     std::printf("[ %s ] %s: mean |dlogit| %.4f, max %.4f (largest |logit| %.3f), top label agrees on %zu/%zu\n",
-                std::string(kernels::precision_name(precision)).c_str(), GetParam().c_str(), mean_delta, max_delta,
-                spread, agree, rows);
-    EXPECT_LT(mean_delta, 0.1 * spread + 0.01) << kernels::precision_name(precision);
-    EXPECT_GE(static_cast<double>(agree), 0.8 * static_cast<double>(rows)) << kernels::precision_name(precision);
+                name.c_str(), GetParam().c_str(), mean_delta, max_delta, spread, agree, rows);
+    EXPECT_LT(mean_delta, 0.1 * spread + 0.01) << name;
+    EXPECT_GE(static_cast<double>(agree), 0.8 * static_cast<double>(rows)) << name;
   }
 }
 
@@ -208,9 +213,9 @@ TEST_P(ModelGoldenTest, RecheckAnswersCloseCallsInFp32AndKeepsTheRest) {
   }
 }
 
-// `auto`: int8 with the recheck where int8 runs on AVX2 or better, its margin set by the
-// activations' bits (README "Accuracy of the fast paths"); the VERDICT_ISA=avx2 variant of this
-// program checks the 7-bit case on any CPU.
+// `auto`: int8 with the recheck where int8 runs on AVX2 or better; q/k/v in bf16 where bf16 runs;
+// the margin set by those and the activations' bits (README "Accuracy of the fast paths"). The
+// VERDICT_ISA=avx2 variant of this program checks the 7-bit case on any CPU.
 TEST(AutoDtypeTest, IsInt8WithAnFp32RecheckSizedForTheCpu) {
   auto options = options_for_dtype("auto");
   ASSERT_TRUE(options.ok()) << options.error().message;
@@ -219,7 +224,13 @@ TEST(AutoDtypeTest, IsInt8WithAnFp32RecheckSizedForTheCpu) {
     return;
   }
   EXPECT_EQ(options->precision, kernels::Precision::kInt8);
-  EXPECT_FLOAT_EQ(options->recheck_margin, kernels::int8_activation_bits() == 8 ? 1.0f : 1.5f);
+  if (kernels::precision_supported(kernels::Precision::kBF16).ok()) {
+    EXPECT_EQ(options->qkv_precision, kernels::Precision::kBF16);
+    EXPECT_FLOAT_EQ(options->recheck_margin, 0.5f);
+  } else {
+    EXPECT_FALSE(options->qkv_precision.has_value());
+    EXPECT_FLOAT_EQ(options->recheck_margin, kernels::int8_activation_bits() == 8 ? 1.0f : 1.5f);
+  }
   auto fp32 = options_for_dtype("fp32");
   ASSERT_TRUE(fp32.ok());
   EXPECT_EQ(fp32->recheck_margin, 0.f);

@@ -61,7 +61,12 @@ Result<ModelOptions> options_for_dtype(std::string_view name) {
   if (name == "auto") {
     if (!kernels::effective_isa_at_least("avx2")) return options;  // int8 unmeasured there: stay exact
     options.precision = kernels::Precision::kInt8;
-    options.recheck_margin = kernels::int8_activation_bits() == 8 ? 1.0f : 1.5f;
+    if (kernels::precision_supported(kernels::Precision::kBF16).ok()) {
+      options.qkv_precision = kernels::Precision::kBF16;
+      options.recheck_margin = 0.5f;
+    } else {
+      options.recheck_margin = kernels::int8_activation_bits() == 8 ? 1.0f : 1.5f;
+    }
     return options;
   }
   auto precision = kernels::parse_precision(name);
@@ -92,6 +97,9 @@ Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::load(const std::
 Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::create(
     ModelConfig config, std::unique_ptr<WeightStore> weights, const ModelOptions& options) {
   if (auto st = kernels::precision_supported(options.precision); !st.ok()) return st.error();
+  if (options.qkv_precision) {
+    if (auto st = kernels::precision_supported(*options.qkv_precision); !st.ok()) return st.error();
+  }
   if (!(options.recheck_margin >= 0)) {
     return make_error(ErrorCode::kInvalidArgument, "recheck margin must be >= 0");
   }
@@ -115,7 +123,8 @@ SequenceClassifier::SequenceClassifier(ModelConfig config, std::shared_ptr<Weigh
     reference_.reset(new SequenceClassifier(config_, store_, exact));
   }
   const size_t count = store_->weights().layers.size();
-  const bool converts = kernels::Linear::copies_weights(options_.precision);
+  const bool converts =
+      kernels::Linear::copies_weights(options_.precision) || kernels::Linear::copies_weights(qkv_precision());
   layers_.resize(count);
   std::vector<float> staging;  // fused q/k/v weights on their way to being packed
   if (converts && options_.defer_packing && options_.precision == kernels::Precision::kF32) {
@@ -153,10 +162,11 @@ SequenceClassifier::Layer SequenceClassifier::make_layer(size_t l, bool convert,
     layer.key.emplace(linear(w.key, D, D, kernels::PostOp::kNone, false));
     layer.value.emplace(linear(w.value, D, D, kernels::PostOp::kNone, false));
   } else if (l + 1 < all.size()) {
-    layer.qkv.emplace(make_fused({&w.query, &w.key, &w.value}, D, D, precision, staging));
+    layer.qkv.emplace(make_fused({&w.query, &w.key, &w.value}, D, D, qkv_precision(), staging));
   } else {
-    layer.query.emplace(linear(w.query, D, D, kernels::PostOp::kNone, false));
-    layer.kv.emplace(make_fused({&w.key, &w.value}, D, D, precision, staging));
+    layer.query.emplace(kernels::Linear(w.query.weight, w.query.bias, D, D, kernels::PostOp::kNone, false,
+                                        qkv_precision(), use));
+    layer.kv.emplace(make_fused({&w.key, &w.value}, D, D, qkv_precision(), staging));
   }
   return layer;
 }

@@ -32,6 +32,10 @@ struct ModelOptions {
   // Precision of the encoder's linear layers; embeddings, LayerNorm, attention and the
   // classification head stay f32. kF32 gives the pipeline's answers (golden tolerance).
   kernels::Precision precision = kernels::Precision::kF32;
+  // Precision of the query/key/value projections, if not `precision`'s. Attention scores multiply
+  // the errors of q and k: on the full-size random model, int8 q/k/v alone cause most of int8's
+  // label flips (bf16 q/k/v with int8 elsewhere: 97.6% agreement instead of 95.3%).
+  std::optional<kernels::Precision> qkv_precision;
   // With bf16/int8: an input whose top two logits are closer than this is computed again in fp32
   // (by a second, fp32 copy of the encoder on the same mapped weights) and answered from that;
   // 0 never. A close call is where 8-bit noise flips labels; the rest keep the fast answer.
@@ -46,9 +50,9 @@ struct ModelOptions {
 
 // "fp32" | "bf16" | "int8" | "auto". auto: the fastest path whose labels agree with fp32's on
 // >= 99.5% of texts (measured by `verdict dev accuracy` on the full-size random model, where any
-// 8-bit noise flips 5-7% of labels): int8 with an fp32 recheck of close calls (recheck_margin
-// 1.0 with 8-bit activations, 99.8% agreement, ~21% rechecked; 1.5 with AVX2's 7-bit ones, 99.8%,
-// ~31%); fp32 below AVX2.
+// 8-bit noise flips 5-7% of labels): int8 with an fp32 recheck of close calls. Where bf16 runs,
+// q/k/v in bf16 and recheck_margin 0.5 (99.8% agreement, ~10% rechecked); else 1.0 with 8-bit
+// activations (99.8%, ~21%), 1.5 with AVX2's 7-bit ones (99.8%, ~31%); fp32 below AVX2.
 Result<ModelOptions> options_for_dtype(std::string_view name);
 
 class SequenceClassifier {
@@ -66,6 +70,7 @@ class SequenceClassifier {
   const ModelConfig& config() const { return config_; }
   const WeightStore& weights() const { return *store_; }
   kernels::Precision precision() const { return options_.precision; }
+  kernels::Precision qkv_precision() const { return options_.qkv_precision.value_or(options_.precision); }
   float recheck_margin() const { return reference_ ? options_.recheck_margin : 0.f; }
   // The fp32 copy that rechecks close calls (ModelOptions::recheck_margin), or null.
   SequenceClassifier* reference() { return reference_.get(); }
