@@ -24,7 +24,7 @@ void add_model_options(CLI::App* cmd, ModelChoice& m, bool with_dtype) {
       ->check(CLI::IsMember({"fp32", "int8", "bf16", "auto"}));
   cmd->add_option("--recheck-margin", m.recheck_margin,
                   "With int8/bf16/auto: compute again in fp32 the texts whose top two logits differ by less "
-                  "than this (0: never; auto's default: 1.0, or 1.5 on CPUs without VNNI)")
+                  "than this (0: never; auto's default: 0.5 where bf16 runs, else 1.0, or 1.5 without VNNI)")
       ->envname("VERDICT_RECHECK_MARGIN")
       ->check(CLI::NonNegativeNumber);
 }
