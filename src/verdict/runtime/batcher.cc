@@ -173,23 +173,22 @@ void Batcher::run() {
     if (logits.ok()) close = model_.close_calls(*logits);
     std::vector<bool> is_close(members.size());
     for (size_t b : close) is_close[b] = true;
+    if (observer_) observer_->on_batch(members.size(), batch.num_tokens(), fast_ms);
     ++batch_number;
     for (size_t b = 0; b < members.size(); ++b) {
       take_part(*members[b].request, fast_ms, batch_number);
       if (!is_close[b]) deliver(members[b], logits, b);
     }
-    double recheck_ms = 0;
-    if (!close.empty()) {
-      const auto recheck_start = Clock::now();
-      auto exact = model_.recheck(batch, close);
-      recheck_ms = ms_since(recheck_start);
-      ++batch_number;
-      for (size_t i = 0; i < close.size(); ++i) {
-        take_part(*members[close[i]].request, recheck_ms, batch_number);
-        deliver(members[close[i]], exact, i);
-      }
+    if (close.empty()) continue;
+    const auto recheck_start = Clock::now();
+    auto exact = model_.recheck(batch, close);
+    const double recheck_ms = ms_since(recheck_start);
+    if (observer_) observer_->on_recheck(close.size(), recheck_ms);
+    ++batch_number;
+    for (size_t i = 0; i < close.size(); ++i) {
+      take_part(*members[close[i]].request, recheck_ms, batch_number);
+      deliver(members[close[i]], exact, i);
     }
-    if (observer_) observer_->on_batch(members.size(), batch.num_tokens(), fast_ms + recheck_ms, close.size());
   }
 }
 

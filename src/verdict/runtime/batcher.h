@@ -42,8 +42,10 @@ struct RequestOutcome {
 // Observes batches, for metrics; called on the compute thread.
 struct BatchObserver {
   virtual ~BatchObserver() = default;
-  // rechecked: sequences of the batch answered by the model's fp32 recheck (ModelOptions).
-  virtual void on_batch(size_t sequences, size_t tokens, double inference_ms, size_t rechecked) = 0;
+  // Called before the answers they give are sent (so metrics read after an answer include it):
+  // a forward pass, and the model's fp32 recheck of its close calls (ModelOptions::recheck_margin).
+  virtual void on_batch(size_t sequences, size_t tokens, double inference_ms) = 0;
+  virtual void on_recheck(size_t sequences, double inference_ms) = 0;
   virtual void on_queue_size(size_t sequences) = 0;
 };
 

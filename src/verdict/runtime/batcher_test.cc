@@ -133,10 +133,8 @@ TEST_F(BatcherTest, ACallbackIsDestroyedBeforeItsRequestStopsCounting) {
 // as the fast pass ends, before the recheck of its close calls, which get fp32's logits.
 struct RecheckCount : BatchObserver {
   std::atomic<size_t> rechecked{0}, sequences{0};
-  void on_batch(size_t n, size_t, double, size_t r) override {
-    sequences += n;
-    rechecked += r;
-  }
+  void on_batch(size_t n, size_t, double) override { sequences += n; }
+  void on_recheck(size_t n, double) override { rechecked += n; }
   void on_queue_size(size_t) override {}
 };
 

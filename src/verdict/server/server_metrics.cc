@@ -69,8 +69,9 @@ void ServerMetrics::set_model_info(const std::string& model_id, const std::strin
 
 void ServerMetrics::set_in_flight(size_t n) { in_flight_.set(static_cast<double>(n)); }
 
-void ServerMetrics::on_batch(size_t sequences, size_t tokens, double inference_ms, size_t rechecked) {
-  if (rechecked) rechecked_.inc(static_cast<double>(rechecked));
+void ServerMetrics::on_recheck(size_t sequences, double) { rechecked_.inc(static_cast<double>(sequences)); }
+
+void ServerMetrics::on_batch(size_t sequences, size_t tokens, double inference_ms) {
   batch_size_.observe(static_cast<double>(sequences));
   batch_tokens_.observe(static_cast<double>(tokens));
   batch_duration_.observe(inference_ms / 1000.0);

@@ -25,7 +25,8 @@ class ServerMetrics final : public runtime::BatchObserver {
   void on_cache(size_t hits, size_t misses, size_t evictions);
   void set_cache_entries(size_t n);
 
-  void on_batch(size_t sequences, size_t tokens, double inference_ms, size_t rechecked) override;
+  void on_batch(size_t sequences, size_t tokens, double inference_ms) override;
+  void on_recheck(size_t sequences, double inference_ms) override;
   void on_queue_size(size_t sequences) override;
 
  private:
