@@ -48,6 +48,7 @@ std::vector<int32_t> random_ids(std::mt19937& rng, size_t len, size_t vocab) {
 
 // Median sequences/s of three passes over `batches`, and the share of sequences rechecked in fp32.
 struct Throughput {
+  size_t sequences = 0;  // per pass
   double sequences_per_second = 0;
   double rechecked_share = 0;
 };
@@ -65,7 +66,7 @@ Result<Throughput> throughput(model::SequenceClassifier& model, const std::vecto
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     rates.push_back(static_cast<double>(sequences) / secs);
   }
-  return Throughput{percentile(rates, 0.5),
+  return Throughput{sequences, percentile(rates, 0.5),
                     static_cast<double>(model.rechecked() - rechecked_before) / (3.0 * static_cast<double>(sequences))};
 }
 
@@ -158,10 +159,9 @@ int run_bench(const BenchArgs& a) {
     size_t text_tokens = 0;
     auto text_set = text_batches(**pipeline, a.texts, a.batch_size, &text_tokens);
     if (!text_set.ok()) return fail(text_set.error().message);
-    size_t count = 0;
-    for (const auto& b : *text_set) count += b.size();
     auto real = throughput(model, *text_set);
     if (!real.ok()) return fail(real.error().message);
+    const size_t count = real->sequences;
     std::cout << "texts: " << count << " (mean " << static_cast<double>(text_tokens) / static_cast<double>(count)
               << " tokens), batches of " << a.batch_size << ": " << real->sequences_per_second
               << " sequences/s (median of 3)";

@@ -40,7 +40,7 @@ Result<Precision> parse_precision(std::string_view name) {
 
 namespace {
 
-bool isa_at_least(std::initializer_list<const char*> names) {
+bool isa_is_one_of(std::initializer_list<const char*> names) {
   const std::string isa = effective_isa();
   return std::any_of(names.begin(), names.end(), [&](const char* n) { return isa == n; });
 }
@@ -48,7 +48,7 @@ bool isa_at_least(std::initializer_list<const char*> names) {
 // Without VNNI, x86 int8 dot products go through vpmaddubsw, whose 16-bit pair sums saturate
 // unless u8 × s8 pairs stay below 2^15: activations then use 7 bits (as fbgemm's reduce_range).
 int activation_qmax() {
-  return isa_at_least({"avx2_vnni", "avx512_core_vnni", "avx512_core_bf16", "avx512_core_amx"}) ? 255 : 127;
+  return isa_is_one_of({"avx2_vnni", "avx512_core_vnni", "avx512_core_bf16", "avx512_core_amx"}) ? 255 : 127;
 }
 
 memory::dim dim(size_t v) { return static_cast<memory::dim>(v); }
@@ -209,7 +209,7 @@ Status precision_supported(Precision p) {
     case Precision::kF32:
     case Precision::kInt8: return {};
     case Precision::kBF16:
-      if (isa_at_least({"avx512_core_bf16", "avx512_core_amx"})) return {};
+      if (isa_is_one_of({"avx512_core_bf16", "avx512_core_amx"})) return {};
       return make_error(ErrorCode::kUnsupported, "dtype bf16 needs a CPU with AVX512-BF16 or AMX; this one offers " +
                                                      effective_isa() + " (use fp32 or int8)");
   }
