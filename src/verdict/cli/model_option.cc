@@ -1,6 +1,7 @@
 #include "verdict/cli/model_option.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "verdict/hub/pull.h"
 #include "verdict/kernels/linear.h"
@@ -26,7 +27,14 @@ void add_model_options(CLI::App* cmd, ModelChoice& m, bool with_dtype) {
                   "With int8/bf16/auto: compute again in fp32 the texts whose top two logits differ by less "
                   "than this (0: never; auto's default: 0.5 where bf16 runs, else 1.0, or 1.5 without VNNI)")
       ->envname("VERDICT_RECHECK_MARGIN")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Validator(
+          [](const std::string& v) -> std::string {
+            char* end = nullptr;
+            const double m = std::strtod(v.c_str(), &end);
+            if (end == v.c_str() || *end != '\0' || !(m >= 0)) return "'" + v + "' is not a number >= 0 (e.g. 0.5)";
+            return {};
+          },
+          "MARGIN"));
 }
 
 Result<model::ModelOptions> model_options(const std::string& dtype, std::optional<float> recheck_margin) {
