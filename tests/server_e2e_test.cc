@@ -571,6 +571,18 @@ TEST(ServeAutoDtypeTest, RechecksCloseCallsInFp32AndCountsThem) {
   EXPECT_EQ(server.terminate(), 0) << server.logs();
 }
 
+// VERDICT_THREADS (like a cgroup quota) sizes the pool the batcher's thread computes with, and
+// /info reports it (OpenMP's count is per thread: it once reached only the main thread).
+TEST(ServeThreadsTest, OneComputeThreadIsWhatTheServerUsesAndReports) {
+  ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string()}, {"VERDICT_THREADS=1"});
+  ASSERT_TRUE(server.running()) << server.logs();
+  EXPECT_NE(server.logs().find(", 1 compute thread,"), std::string::npos) << server.logs();
+  const auto r = http_request(server.port(), "POST", "/predict", R"({"inputs": "a fine film"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_json(http_request(server.port(), "GET", "/info"))["compute_threads"], 1);
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
+}
+
 TEST(ServeDiscordOffTest, TheRouteDoesNotExistWithoutAPublicKey) {
   ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string()});
   ASSERT_TRUE(server.running()) << server.logs();

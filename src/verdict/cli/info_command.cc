@@ -42,7 +42,7 @@ int run_info(const InfoArgs& a) {
       {"tokenizer", (*pipeline)->tokenizer().kind()},
       {"isa", kernels::effective_isa()},
       {"kernels", kernels::kernel_route((*pipeline)->precision())},
-      {"threads", kernels::num_threads()},
+      {"threads", kernels::compute_threads()},
       {"version", kVersion},
   };
   if (a.json) {

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   if (!isa.empty()) {
     if (auto st = kernels::set_max_isa(isa); !st.ok()) return cli::fail(st.error().message);
   }
-  kernels::set_num_threads(threads ? threads : kernels::available_cores());
+  kernels::set_compute_threads(threads ? threads : kernels::available_cores());
   if (!action) return cli::fail("no command given; see --help");
   try {
     return action();

@@ -172,6 +172,7 @@ int run_serve(ServeArgs a) {
   metrics::Registry registry;
   server::Service service(config, std::move(*pipeline), registry, logger);
   if (auto st = service.warm_up(); !st.ok()) return fail("warm-up failed: " + st.error().message);
+  kernels::release_thread_pool();  // from here on only the batcher's thread computes
   model.start_packing([&logger](const model::PackingReport& r) {
     if (!r.error.empty()) {
       logger.warning("packing the weights failed (" + r.error + "); the layers not packed stay on the slower route");
@@ -190,8 +191,8 @@ int run_serve(ServeArgs a) {
   logger.info("verdict " + std::string(kVersion) + " serving " + a.model + " on " + a.host + ":" +
               std::to_string(http.port()) + " (ready in " + std::to_string(static_cast<int>(ready_ms)) +
               " ms; isa " + kernels::effective_isa() + ", " + precision_text +
-              " on " + kernels::kernel_route(precision) + ", " + std::to_string(kernels::num_threads()) +
-              " compute threads" + (config.api_keys.empty() ? ", no API key" : ", API key required") + ")");
+              " on " + kernels::kernel_route(precision) + ", " + std::to_string(kernels::compute_threads()) +
+              (kernels::compute_threads() == 1 ? " compute thread" : " compute threads") + (config.api_keys.empty() ? ", no API key" : ", API key required") + ")");
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <sched.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -132,7 +133,27 @@ size_t available_cores() {
   return cores < 1 ? 1 : cores;
 }
 
+namespace {
+std::atomic<size_t> g_compute_threads{0};  // 0: never set, OpenMP's default
+}  // namespace
+
+void set_compute_threads(size_t n) {
+  g_compute_threads.store(n < 1 ? 1 : n);
+  adopt_compute_threads();
+}
+
+size_t compute_threads() {
+  const size_t n = g_compute_threads.load();
+  return n ? n : static_cast<size_t>(omp_get_max_threads());
+}
+
+void adopt_compute_threads() {
+  if (const size_t n = g_compute_threads.load()) set_num_threads(n);
+}
+
 void set_num_threads(size_t n) { omp_set_num_threads(static_cast<int>(n < 1 ? 1 : n)); }
 size_t num_threads() { return static_cast<size_t>(omp_get_max_threads()); }
+
+void release_thread_pool() { omp_pause_resource_all(omp_pause_soft); }
 
 }  // namespace verdict::kernels

@@ -26,8 +26,21 @@ void apply_isa_cap_from_env();
 // (Cloud Run / Kubernetes limits), at least 1.
 size_t available_cores();
 
-// Sets the intra-op pool size used by every kernel.
+// The intra-op pool size of the process (--threads, else available_cores()). OpenMP keeps the
+// count per thread and a new thread starts with its default (every CPU in the affinity mask,
+// ignoring a cgroup quota), so a thread that runs kernels calls adopt_compute_threads() first.
+void set_compute_threads(size_t n);  // also applies it to the calling thread
+size_t compute_threads();
+void adopt_compute_threads();
+
+// The calling thread's pool size, and a limit for it alone (a background job beside the
+// compute thread).
 void set_num_threads(size_t n);
 size_t num_threads();
+
+// Ends the calling thread's OpenMP workers. libgomp spin-waits between parallel regions only
+// while it manages no more threads than there are CPUs; a loading thread's idle workers would
+// push the compute thread's pool over that line and make every fork wake a sleeping thread.
+void release_thread_pool();
 
 }  // namespace verdict::kernels

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "verdict/kernels/attention.h"
@@ -321,6 +322,34 @@ TEST(CpuTest, ReportsAnIsaAndAtLeastOneCore) {
   EXPECT_FALSE(effective_isa().empty());
   EXPECT_GE(available_cores(), 1u);
   EXPECT_FALSE(set_max_isa("no-such-isa").ok());
+}
+
+// OpenMP keeps the pool size per thread: a thread started later must adopt the process's count
+// (--threads, a cgroup quota) rather than OpenMP's default of every CPU in the mask.
+TEST(CpuTest, ANewThreadAdoptsTheProcessWideComputeThreads) {
+  const size_t before = compute_threads();
+  set_compute_threads(1);
+  EXPECT_EQ(num_threads(), 1u);
+  size_t adopted = 0;
+  std::thread([&] {
+    adopt_compute_threads();
+    adopted = num_threads();
+  }).join();
+  EXPECT_EQ(adopted, 1u);
+  EXPECT_EQ(compute_threads(), 1u);
+  set_compute_threads(before);
+  EXPECT_EQ(num_threads(), before);
+}
+
+TEST(CpuTest, KernelsStillForkAfterTheThreadPoolIsReleased) {
+  const size_t rows = 300, cols = 769;
+  auto x = random_vector(rows * cols, 12), gamma = random_vector(cols, 13), beta = random_vector(cols, 14);
+  std::vector<float> first(rows * cols), second(rows * cols);
+  layer_norm(x.data(), gamma.data(), beta.data(), first.data(), rows, cols, 1e-12f);
+  release_thread_pool();
+  release_thread_pool();  // twice: nothing left to release is fine
+  layer_norm(x.data(), gamma.data(), beta.data(), second.data(), rows, cols, 1e-12f);
+  EXPECT_EQ(first, second);
 }
 
 }  // namespace

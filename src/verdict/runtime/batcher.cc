@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "verdict/kernels/cpu.h"
+
 namespace verdict::runtime {
 namespace {
 
@@ -117,6 +119,7 @@ size_t Batcher::queued_sequences() const {
 }
 
 void Batcher::run() {
+  kernels::adopt_compute_threads();  // --threads and the cgroup quota, not OpenMP's default
   model::Batch batch;
   std::vector<Entry> members;
   uint64_t batch_number = 0;

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "testing/testdata.h"
+#include "verdict/kernels/cpu.h"
 #include "verdict/runtime/pipeline.h"
 
 namespace verdict::runtime {
@@ -127,6 +128,29 @@ TEST_F(BatcherTest, ACallbackIsDestroyedBeforeItsRequestStopsCounting) {
     EXPECT_EQ(seen.get_future().get(), 1u) << (expire ? "dropped past its deadline" : "computed");
     EXPECT_TRUE(batcher.wait_idle(std::chrono::seconds(5)));
   }
+}
+
+// The batcher's thread is where the model computes: it must use the process's pool size
+// (kernels::set_compute_threads, from --threads or the cgroup quota), not OpenMP's default.
+struct ThreadCount : BatchObserver {
+  std::atomic<size_t> threads{0};
+  void on_batch(size_t, size_t, double) override { threads = kernels::num_threads(); }
+  void on_recheck(size_t, double) override {}
+  void on_queue_size(size_t) override {}
+};
+
+TEST_F(BatcherTest, ComputesWithTheProcessWideThreadCount) {
+  const size_t before = kernels::compute_threads();
+  kernels::set_compute_threads(1);
+  ThreadCount count;
+  {
+    Batcher batcher(pipeline_->model(), BatcherConfig{}, &count);
+    std::promise<RequestOutcome> done;
+    batcher.submit({encodings_[0]}, [&done](RequestOutcome o) { done.set_value(std::move(o)); });
+    EXPECT_TRUE(done.get_future().get().logits.ok());
+  }
+  kernels::set_compute_threads(before);
+  EXPECT_EQ(count.threads.load(), 1u);
 }
 
 // With an fp32 recheck (ModelOptions::recheck_margin), a batch's clear calls are answered as soon

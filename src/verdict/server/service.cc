@@ -300,7 +300,7 @@ void Service::get_info(const HttpRequest&, const std::shared_ptr<Reply>& reply) 
       {"architecture", model::architecture_name(c.architecture)},
       {"labels", c.labels},
       {"isa", kernels::effective_isa()},
-      {"compute_threads", kernels::num_threads()},
+      {"compute_threads", kernels::compute_threads()},
   }));
 }
 
