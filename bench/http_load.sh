@@ -3,7 +3,10 @@
 # POSTing real reviews (../shared/data/reviews) to /predict. Reports throughput, p50/p99,
 # errors and the server's RSS. Loopback only. The result cache is off (CACHE_SIZE=0) unless
 # CACHE_SIZE is set: the 1000 reviews repeat, and from the cache they would measure a map look-up.
-# SERVE_FLAGS: extra `verdict serve` flags, e.g. "--dtype int8".
+# SERVE_FLAGS: extra `verdict serve` flags, e.g. "--dtype int8". REVIEWS: text<TAB>label files
+# (space-separated; default the 1000 Yelp reviews).
+# TOKENS=MIN-MAX: only the reviews of that many tokens, [CLS] and [SEP] included (the model's
+# tokenizer counts; e.g. TOKENS=29-35 for "a 32-token review", 221 of the 3000).
 #   bench/http_load.sh MODEL_DIR [seconds per level=10] [levels="1 8 32 64"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +25,19 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$pid" ] && wait "$pid" 2>/
 start_local_server --cache-size "${CACHE_SIZE:-0}" ${SERVE_FLAGS:-}
 
 # One JSON body per review, cycled through by the Lua script.
-python3 - "$reviews" "$work/bodies.lua" <<'PY'
-import json, sys
-texts = [l.split("\t")[0] for l in open(sys.argv[1], encoding="utf-8") if "\t" in l]
+python3 - "$reviews" "$work/bodies.lua" "${TOKENS:-}" "$bin" "$model" <<'PY'
+import json, subprocess, sys
+# split("\n"), not line iteration: some reviews hold characters Python also takes for line ends.
+texts = [l.split("\t")[0] for name in sys.argv[1].split() for l in open(name, encoding="utf-8").read().split("\n")
+         if "\t" in l]
+if sys.argv[3]:
+    lo, hi = (int(x) for x in sys.argv[3].split("-"))
+    out = subprocess.run([sys.argv[4], "tokenize", "--model", sys.argv[5], "--jsonl"], check=True,
+                         capture_output=True, text=True,
+                         input="".join(json.dumps(t) + "\n" for t in texts)).stdout.splitlines()
+    assert len(out) == len(texts), "tokenize gave %d lines for %d texts" % (len(out), len(texts))
+    texts = [t for t, o in zip(texts, out) if lo <= len(json.loads(o)["input_ids"]) <= hi]
+    print("%d reviews of %s tokens" % (len(texts), sys.argv[3]), file=sys.stderr)
 with open(sys.argv[2], "w") as f:
     f.write("bodies = {\n")
     for t in texts:

@@ -2,8 +2,8 @@
 # Cold start of Verdict, exec -> first successful POST /predict, for the bare binary and for
 # `podman run` of the image, plus RSS after a warm-up. Prints one line per run and the medians.
 #   deploy/measure-cold-start.sh MODEL_DIR [RUNS=5] [IMAGE=localhost/verdict:<version>]
-# OMP_WAIT_POLICY (default PASSIVE, as the image sets it) is passed to both, and the result
-# cache is off. VERDICT_BIN: the bare binary (default build/release's).
+# GOMP_SPINCOUNT (default 1000, as the image sets it) and OMP_WAIT_POLICY (if set) are passed
+# to both, and the result cache is off. VERDICT_BIN: the bare binary (default build/release's).
 # Run deploy/build-image.sh first. The machine's load matters: take the medians, report the load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,10 +43,11 @@ rss_mb() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 bare=(); ctr=(); bare_rss=(); ctr_rss=(); bare_lat=(); ctr_lat=()
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-1000}"
 # The result cache off, so that the warm latency is the model's and not a cache hit's.
 export VERDICT_CACHE_SIZE=0
-omp=(-e "OMP_WAIT_POLICY=$OMP_WAIT_POLICY" -e VERDICT_CACHE_SIZE=0)
+omp=(-e "GOMP_SPINCOUNT=$GOMP_SPINCOUNT" -e VERDICT_CACHE_SIZE=0)
+[ -n "${OMP_WAIT_POLICY:-}" ] && omp+=(-e "OMP_WAIT_POLICY=$OMP_WAIT_POLICY")
 for ((r = 1; r <= runs; r++)); do
   # Bare binary (the page cache is warm after the first run, as on a host that restarts it).
   t0=$(now)
@@ -69,6 +70,6 @@ for ((r = 1; r <= runs; r++)); do
        "warm ${lat2} ms), load $(cut -d' ' -f1 /proc/loadavg)"
 done
 m() { printf '%s\n' "$@" | median; }
-echo "median over $runs runs, model $(basename "$model"), OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-default}:" \
+echo "median over $runs runs, model $(basename "$model"), GOMP_SPINCOUNT=$GOMP_SPINCOUNT OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-default}:" \
      "bare $(m "${bare[@]}") ms to first /predict, RSS $(m "${bare_rss[@]}") MB, warm $(m "${bare_lat[@]}") ms;" \
      "podman run $(m "${ctr[@]}") ms, RSS $(m "${ctr_rss[@]}") MB, warm $(m "${ctr_lat[@]}") ms"
