@@ -4,6 +4,7 @@
 #include <chrono>
 #include <span>
 
+#include "verdict/common/thread_name.h"
 #include "verdict/kernels/cpu.h"
 #include "verdict/kernels/layer_norm.h"
 #include "verdict/model/postprocess.h"
@@ -187,6 +188,7 @@ void SequenceClassifier::start_packing(std::function<void(const PackingReport&)>
   on_packed_ = std::move(on_packed);
   packing_done_.store(false);
   packer_ = std::thread([this] {
+    name_this_thread("verdict-pack");
     kernels::set_num_threads(1);  // one core: the other keeps serving on the in-place weights
     pack_layers();
   });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "verdict/common/thread_name.h"
 #include "verdict/kernels/cpu.h"
 
 namespace verdict::runtime {
@@ -119,6 +120,7 @@ size_t Batcher::queued_sequences() const {
 }
 
 void Batcher::run() {
+  name_this_thread("verdict-compute");
   kernels::adopt_compute_threads();  // --threads and the cgroup quota, not OpenMP's default
   model::Batch batch;
   std::vector<Entry> members;

@@ -7,6 +7,8 @@
 
 #include <thread>
 
+#include "verdict/common/thread_name.h"
+
 namespace verdict::server {
 
 namespace asio = boost::asio;
@@ -162,6 +164,8 @@ class Session : public std::enable_shared_from_this<Session> {
                  [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
     };
     asio::post(server_.workers, [self, r = std::move(r), respond = std::move(respond)]() mutable {
+      thread_local const bool named = (name_this_thread("verdict-http"), true);  // asio made the thread
+      (void)named;
       try {
         self->server_.handler(std::move(r), respond);
       } catch (const std::exception&) {
@@ -262,7 +266,10 @@ Status HttpServer::start() {
   s.work.emplace(s.io.get_executor());
   s.accept();
   for (size_t i = 0; i < std::max<size_t>(1, s.options.io_threads); ++i) {
-    s.io_threads.emplace_back([&s] { s.io.run(); });
+    s.io_threads.emplace_back([&s] {
+      name_this_thread("verdict-io");
+      s.io.run();
+    });
   }
   return {};
 }

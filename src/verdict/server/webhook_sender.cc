@@ -1,5 +1,6 @@
 #include "verdict/server/webhook_sender.h"
 
+#include "verdict/common/thread_name.h"
 #include "verdict/net/http_client.h"
 
 #include <nlohmann/json.hpp>
@@ -27,7 +28,10 @@ std::chrono::milliseconds retry_after(const std::string& body, const std::string
 
 WebhookSender::WebhookSender(WebhookPolicy policy, Report report)
     : policy_(policy), report_(std::move(report)) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("verdict-webhook");
+    run();
+  });
 }
 
 WebhookSender::~WebhookSender() {
