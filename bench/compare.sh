@@ -6,7 +6,7 @@
 # medians and Verdict/peer ratios and writes result.json + result.md.
 #   bench/compare.sh [MODEL_DIR]        (peers need bench/peers/install.sh first)
 # Environment: VERDICT_BIN, REPEATS (3), THREADS ("1 2"), DTYPES (default: every --dtype choice of
-# `verdict bench` except auto, else fp32), PEERS ("pytorch-fp32 pytorch-int8 onnxruntime-fp32"),
+# `verdict bench` this CPU runs, auto included, else fp32), PEERS ("pytorch-fp32 pytorch-int8 onnxruntime-fp32"),
 # RUNS (200 per latency length), WARMUP (20), MIXED (512 sequences of 10-120 tokens),
 # REVIEWS (512 real reviews), MAX_SECONDS (30: per latency length and per throughput set, after
 # which a peer stops early with fewer runs, at least MIN_RUNS=20), OUT (result folder), NOTE (a remark
@@ -40,7 +40,7 @@ fi
 
 if [ -z "${DTYPES:-}" ]; then
   choices=$("$bin" bench --help | grep -oE -- '--dtype[^{]*\{[^}]*\}' | grep -oE '\{[^}]*\}' | tr -d '{}' | tr ',' ' ' || true)
-  DTYPES=$(echo "$choices" | tr ' ' '\n' | grep -vx auto | xargs || true)
+  DTYPES=$(echo "$choices" | xargs || true)
   # Only the precisions this CPU runs (bf16 needs AVX512-BF16/AMX).
   runnable=""
   for d in $DTYPES; do
