@@ -6,10 +6,14 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
+#include <sstream>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <vector>
 
 #include "verdict/kernels/vector_ops.h"
 
@@ -106,19 +110,87 @@ Status set_max_isa(const std::string& name) {
 
 namespace {
 
-// cgroup v2 "cpu.max" ("max 100000" or "150000 100000"), else v1 quota/period.
-double cgroup_cpu_limit() {
-  std::ifstream v2("/sys/fs/cgroup/cpu.max");
-  std::string quota;
-  double period = 0;
+// A number from a cgroup file, or nothing when the file is missing or not a number.
+std::optional<double> read_number(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string text;
+  if (!(in >> text)) return std::nullopt;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0') return std::nullopt;
+  return v;
+}
+
+// One cgroup folder's limit: v2 "cpu.max" ("max 100000" or "150000 100000"), else v1
+// cpu.cfs_quota_us / cpu.cfs_period_us (-1: none). 0 when it sets none.
+double folder_cpu_limit(const std::filesystem::path& dir) {
+  std::ifstream v2(dir / "cpu.max");
+  std::string quota, period;
   if (v2 >> quota >> period) {
-    if (quota != "max" && period > 0) return std::stod(quota) / period;
-    return 0;
+    char* end = nullptr;
+    const double q = std::strtod(quota.c_str(), &end);
+    const bool number = end != quota.c_str() && *end == '\0';
+    const double p = std::strtod(period.c_str(), nullptr);
+    return number && q > 0 && p > 0 ? q / p : 0;
   }
-  std::ifstream q("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), p("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
-  double qv = 0, pv = 0;
-  if (q >> qv && p >> pv && qv > 0 && pv > 0) return qv / pv;
-  return 0;
+  const auto q = read_number(dir / "cpu.cfs_quota_us"), p = read_number(dir / "cpu.cfs_period_us");
+  return q && p && *q > 0 && *p > 0 ? *q / *p : 0;
+}
+
+}  // namespace
+
+double cgroup_cpu_limit(const std::filesystem::path& root, std::string_view self_cgroup) {
+  // This process's cgroup: "0::/path" (v2), or the cpu controller's line (v1).
+  std::string v2_path, v1_path;
+  size_t start = 0;
+  while (start < self_cgroup.size()) {
+    size_t end = self_cgroup.find('\n', start);
+    if (end == std::string_view::npos) end = self_cgroup.size();
+    const std::string_view line = self_cgroup.substr(start, end - start);
+    start = end + 1;
+    const size_t c1 = line.find(':'), c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    const std::string_view controllers = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
+    if (line.substr(0, c1) == "0" && controllers.empty()) v2_path = path;
+    for (size_t a = 0; a <= controllers.size();) {
+      size_t b = controllers.find(',', a);
+      if (b == std::string_view::npos) b = controllers.size();
+      if (controllers.substr(a, b - a) == "cpu") v1_path = path;
+      a = b + 1;
+    }
+  }
+  // The limit in force is the smallest on the way from the process's cgroup up to the root. In
+  // a container the cgroup's own folder is usually mounted as the root (its path from the host
+  // does not exist inside), so the root is always looked at too.
+  const auto smallest_up_from = [](const std::filesystem::path& top, const std::string& rel) {
+    double limit = 0;
+    const auto take = [&](const std::filesystem::path& dir) {
+      const double l = folder_cpu_limit(dir);
+      if (l > 0 && (limit == 0 || l < limit)) limit = l;
+    };
+    std::filesystem::path dir = top;
+    std::vector<std::filesystem::path> chain{top};
+    for (const auto& part : std::filesystem::path(rel).relative_path()) {
+      if (part.empty() || part == "." || part == "..") break;
+      dir /= part;
+      chain.push_back(dir);
+    }
+    for (const auto& d : chain) take(d);
+    return limit;
+  };
+  double limit = smallest_up_from(root, v2_path);
+  const double v1 = smallest_up_from(root / "cpu", v1_path);
+  if (v1 > 0 && (limit == 0 || v1 < limit)) limit = v1;
+  return limit;
+}
+
+namespace {
+
+double process_cpu_limit() {
+  std::ifstream in("/proc/self/cgroup");
+  std::stringstream text;
+  text << in.rdbuf();
+  return cgroup_cpu_limit("/sys/fs/cgroup", text.str());
 }
 
 }  // namespace
@@ -127,7 +199,7 @@ size_t available_cores() {
   cpu_set_t set;
   size_t cores = 1;
   if (sched_getaffinity(0, sizeof(set), &set) == 0) cores = static_cast<size_t>(CPU_COUNT(&set));
-  if (const double limit = cgroup_cpu_limit(); limit > 0) {
+  if (const double limit = process_cpu_limit(); limit > 0) {
     cores = std::min(cores, static_cast<size_t>(std::ceil(limit)));
   }
   return cores < 1 ? 1 : cores;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,11 @@ void apply_isa_cap_from_env();
 // Cores this process may use: the affinity mask, further limited by a cgroup CPU quota
 // (Cloud Run / Kubernetes limits), at least 1.
 size_t available_cores();
+
+// The CPU limit (in cores, fractional; 0 = none) of a cgroup tree at `root` for a process whose
+// /proc/self/cgroup reads `self_cgroup`: the smallest cpu.max (v2) or cfs quota (v1) from the
+// process's cgroup up to the root. available_cores() asks it about /sys/fs/cgroup.
+double cgroup_cpu_limit(const std::filesystem::path& root, std::string_view self_cgroup);
 
 // The intra-op pool size of the process (--threads, else available_cores()). OpenMP keeps the
 // count per thread and a new thread starts with its default (every CPU in the affinity mask,

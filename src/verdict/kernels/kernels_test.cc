@@ -1,7 +1,11 @@
 // Every kernel against a plain scalar reference, with odd sizes so vector tails are exercised.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -322,6 +326,65 @@ TEST(CpuTest, ReportsAnIsaAndAtLeastOneCore) {
   EXPECT_FALSE(effective_isa().empty());
   EXPECT_GE(available_cores(), 1u);
   EXPECT_FALSE(set_max_isa("no-such-isa").ok());
+}
+
+// A cgroup tree in a temporary folder: each entry is a folder (relative to the root) and the
+// text of its cpu.max, or of v1's cpu.cfs_quota_us with cpu.cfs_period_us 100000.
+class CgroupTree {
+ public:
+  CgroupTree() : root_(std::filesystem::temp_directory_path() / ("verdict-cgroup-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(root_);
+  }
+  ~CgroupTree() { std::filesystem::remove_all(root_); }
+  void v2(const std::string& dir, const std::string& cpu_max) { write(dir, "cpu.max", cpu_max); }
+  void v1(const std::string& dir, const std::string& quota_us) {
+    write(dir, "cpu.cfs_quota_us", quota_us);
+    write(dir, "cpu.cfs_period_us", "100000");
+  }
+  const std::filesystem::path& root() const { return root_; }
+
+ private:
+  void write(const std::string& dir, const std::string& name, const std::string& text) {
+    std::filesystem::create_directories(root_ / dir);
+    std::ofstream(root_ / dir / name) << text << "\n";
+  }
+  std::filesystem::path root_;
+};
+
+TEST(CgroupTest, ReadsTheQuotaOfTheCgroupMountedAsTheRoot) {
+  CgroupTree t;
+  EXPECT_EQ(cgroup_cpu_limit(t.root(), "0::/\n"), 0.0);  // nothing there: no limit
+  t.v2("", "max 100000");
+  EXPECT_EQ(cgroup_cpu_limit(t.root(), "0::/\n"), 0.0);
+  t.v2("", "150000 100000");  // Cloud Run / Kubernetes: 1.5 CPUs
+  EXPECT_DOUBLE_EQ(cgroup_cpu_limit(t.root(), "0::/\n"), 1.5);
+  // In a container the host's path is not there: the root is the container's own cgroup.
+  EXPECT_DOUBLE_EQ(cgroup_cpu_limit(t.root(), "0::/kubepods/pod1/abc\n"), 1.5);
+}
+
+TEST(CgroupTest, TheSmallestLimitFromTheProcessCgroupUpToTheRootApplies) {
+  CgroupTree t;
+  t.v2("", "max 100000");
+  t.v2("system.slice", "400000 100000");
+  t.v2("system.slice/verdict.service", "100000 100000");
+  EXPECT_DOUBLE_EQ(cgroup_cpu_limit(t.root(), "0::/system.slice/verdict.service\n"), 1.0);
+  t.v2("system.slice/verdict.service", "max 100000");
+  EXPECT_DOUBLE_EQ(cgroup_cpu_limit(t.root(), "0::/system.slice/verdict.service\n"), 4.0);
+  EXPECT_EQ(cgroup_cpu_limit(t.root(), "0::/other.slice\n"), 0.0);
+}
+
+TEST(CgroupTest, ReadsCgroupV1AndIgnoresWhatIsNotANumber) {
+  CgroupTree t;
+  t.v1("cpu", "-1");
+  EXPECT_EQ(cgroup_cpu_limit(t.root(), "4:cpu,cpuacct:/docker/abc\n0::/\n"), 0.0);
+  t.v1("cpu", "200000");
+  EXPECT_DOUBLE_EQ(cgroup_cpu_limit(t.root(), "4:cpu,cpuacct:/docker/abc\n"), 2.0);
+  t.v1("cpu/docker/abc", "50000");
+  EXPECT_DOUBLE_EQ(cgroup_cpu_limit(t.root(), "4:cpu,cpuacct:/docker/abc\n"), 0.5);
+  t.v2("", "lots 100000");
+  t.v1("cpu", "garbage");
+  EXPECT_DOUBLE_EQ(cgroup_cpu_limit(t.root(), "4:cpu,cpuacct:/docker/abc\n0::/\n"), 0.5);
+  EXPECT_EQ(cgroup_cpu_limit(t.root(), "not a cgroup file"), 0.0);
 }
 
 // OpenMP keeps the pool size per thread: a thread started later must adopt the process's count
