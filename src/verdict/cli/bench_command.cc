@@ -94,11 +94,13 @@ int run_bench(const BenchArgs& a) {
   std::mt19937 rng(42);
   nlohmann::json report = {{"model", a.model.model},
                            {"threads", kernels::compute_threads()},
+                           {"openmp_wait", kernels::openmp_wait_policy()},
                            {"isa", kernels::effective_isa()},
                            {"dtype", kernels::precision_name(model.precision())},
                            {"recheck_margin", model.recheck_margin()}};
-  std::cout << "model " << a.model.model << "  threads " << kernels::compute_threads() << "  isa "
-            << kernels::effective_isa() << "  dtype " << describe_precision(model) << "\n";
+  std::cout << "model " << a.model.model << "  threads " << kernels::compute_threads() << " ("
+            << kernels::openmp_wait_policy() << ")  isa " << kernels::effective_isa() << "  dtype "
+            << describe_precision(model) << "\n";
   std::cout << std::fixed << std::setprecision(3);
   // With a recheck, a text costs either the fast pass or the fast pass and the fp32 one: both
   // are timed (which a text gets depends on its logits, not its length).

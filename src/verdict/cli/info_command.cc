@@ -43,6 +43,7 @@ int run_info(const InfoArgs& a) {
       {"isa", kernels::effective_isa()},
       {"kernels", kernels::kernel_route((*pipeline)->precision())},
       {"threads", kernels::compute_threads()},
+      {"openmp_wait", kernels::openmp_wait_policy()},
       {"version", kVersion},
   };
   if (a.json) {

@@ -192,7 +192,8 @@ int run_serve(ServeArgs a) {
               std::to_string(http.port()) + " (ready in " + std::to_string(static_cast<int>(ready_ms)) +
               " ms; isa " + kernels::effective_isa() + ", " + precision_text +
               " on " + kernels::kernel_route(precision) + ", " + std::to_string(kernels::compute_threads()) +
-              (kernels::compute_threads() == 1 ? " compute thread" : " compute threads") + (config.api_keys.empty() ? ", no API key" : ", API key required") + ")");
+              (kernels::compute_threads() == 1 ? " compute thread" : " compute threads") + " (OpenMP " +
+              kernels::openmp_wait_policy() + ")" + (config.api_keys.empty() ? ", no API key" : ", API key required") + ")");
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <atomic>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -225,6 +226,15 @@ void adopt_compute_threads() {
 
 void set_num_threads(size_t n) { omp_set_num_threads(static_cast<int>(n < 1 ? 1 : n)); }
 size_t num_threads() { return static_cast<size_t>(omp_get_max_threads()); }
+
+std::string openmp_wait_policy() {
+  // libgomp: GOMP_SPINCOUNT, when set, overrides the spin count OMP_WAIT_POLICY implies.
+  if (const char* spin = std::getenv("GOMP_SPINCOUNT"); spin && *spin) return std::string("spin ") + spin + " rounds";
+  std::string policy = std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "";
+  for (char& c : policy) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (policy == "passive" || policy == "active") return policy;
+  return "default spin";
+}
 
 void release_thread_pool() { omp_pause_resource_all(omp_pause_soft); }
 

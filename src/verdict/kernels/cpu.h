@@ -44,6 +44,11 @@ void adopt_compute_threads();
 void set_num_threads(size_t n);
 size_t num_threads();
 
+// How idle OpenMP threads wait, from the environment libgomp read at start-up: "spin N rounds"
+// (GOMP_SPINCOUNT), "passive" (OMP_WAIT_POLICY=PASSIVE: sleep at once), "active", or "default
+// spin". It moves batch-1 latency by ~1.5 ms here, so benchmarks and logs record it.
+std::string openmp_wait_policy();
+
 // Ends the calling thread's OpenMP workers. libgomp spin-waits between parallel regions only
 // while it manages no more threads than there are CPUs; a loading thread's idle workers would
 // push the compute thread's pool over that line and make every fork wake a sleeping thread.

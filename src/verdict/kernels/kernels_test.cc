@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -402,6 +404,18 @@ TEST(CpuTest, ANewThreadAdoptsTheProcessWideComputeThreads) {
   EXPECT_EQ(compute_threads(), 1u);
   set_compute_threads(before);
   EXPECT_EQ(num_threads(), before);
+}
+
+TEST(CpuTest, NamesTheOpenMpWaitPolicyFromTheEnvironment) {
+  // libgomp read the environment at start-up; this names what it read (CTest runs the tests
+  // with OMP_WAIT_POLICY=PASSIVE from scripts/test, or whatever the caller set).
+  const std::string policy = openmp_wait_policy();
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  if (spin && *spin) {
+    EXPECT_EQ(policy, std::string("spin ") + spin + " rounds");
+  } else {
+    EXPECT_TRUE(policy == "passive" || policy == "active" || policy == "default spin") << policy;
+  }
 }
 
 TEST(CpuTest, KernelsStillForkAfterTheThreadPoolIsReleased) {

@@ -301,6 +301,7 @@ void Service::get_info(const HttpRequest&, const std::shared_ptr<Reply>& reply) 
       {"labels", c.labels},
       {"isa", kernels::effective_isa()},
       {"compute_threads", kernels::compute_threads()},
+      {"openmp_wait", kernels::openmp_wait_policy()},
   }));
 }
 
