@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
 #include <sstream>
-#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
 
