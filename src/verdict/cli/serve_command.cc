@@ -191,8 +191,8 @@ int run_serve(ServeArgs a) {
   logger.info("verdict " + std::string(kVersion) + " serving " + a.model + " on " + a.host + ":" +
               std::to_string(http.port()) + " (ready in " + std::to_string(static_cast<int>(ready_ms)) +
               " ms; isa " + kernels::effective_isa() + ", " + precision_text +
-              " on " + kernels::kernel_route(precision) + ", " + std::to_string(kernels::compute_threads()) +
-              (kernels::compute_threads() == 1 ? " compute thread" : " compute threads") + " (OpenMP " +
+              " on " + kernels::kernel_route(precision) + ", " + std::to_string(kernels::compute_threads()) + " compute thread" +
+              (kernels::compute_threads() == 1 ? "" : "s") + " (OpenMP " +
               kernels::openmp_wait_policy() + ")" + (config.api_keys.empty() ? ", no API key" : ", API key required") + ")");
 
   int sig = 0;

@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cmath>
@@ -14,7 +15,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <vector>
 
 #include "verdict/kernels/vector_ops.h"
 
@@ -111,31 +111,40 @@ Status set_max_isa(const std::string& name) {
 
 namespace {
 
-// A number from a cgroup file, or nothing when the file is missing or not a number.
-std::optional<double> read_number(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::string text;
-  if (!(in >> text)) return std::nullopt;
+// The whole of `text` as a number, or nothing ("max", "-", garbage).
+std::optional<double> parse_number(const std::string& text) {
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
   if (end == text.c_str() || *end != '\0') return std::nullopt;
   return v;
 }
 
+// A limit of q / p CPUs when both are positive numbers, else 0 (none).
+double quota_limit(std::optional<double> q, std::optional<double> p) { return q && p && *q > 0 && *p > 0 ? *q / *p : 0; }
+
+// The tighter of two limits, 0 meaning none.
+double tighter(double a, double b) { return a == 0 ? b : (b == 0 ? a : std::min(a, b)); }
+
 // One cgroup folder's limit: v2 "cpu.max" ("max 100000" or "150000 100000"), else v1
 // cpu.cfs_quota_us / cpu.cfs_period_us (-1: none). 0 when it sets none.
 double folder_cpu_limit(const std::filesystem::path& dir) {
-  std::ifstream v2(dir / "cpu.max");
   std::string quota, period;
-  if (v2 >> quota >> period) {
-    char* end = nullptr;
-    const double q = std::strtod(quota.c_str(), &end);
-    const bool number = end != quota.c_str() && *end == '\0';
-    const double p = std::strtod(period.c_str(), nullptr);
-    return number && q > 0 && p > 0 ? q / p : 0;
+  if (std::ifstream v2(dir / "cpu.max"); v2 >> quota >> period) return quota_limit(parse_number(quota), parse_number(period));
+  std::ifstream q(dir / "cpu.cfs_quota_us"), p(dir / "cpu.cfs_period_us");
+  if (!(q >> quota) || !(p >> period)) return 0;
+  return quota_limit(parse_number(quota), parse_number(period));
+}
+
+// The tightest limit from `top` down the folders of `rel` (a cgroup path such as /a/b).
+double tightest_down(const std::filesystem::path& top, const std::string& rel) {
+  std::filesystem::path dir = top;
+  double limit = folder_cpu_limit(dir);
+  for (const auto& part : std::filesystem::path(rel).relative_path()) {
+    if (part.empty() || part == "." || part == "..") break;
+    dir /= part;
+    limit = tighter(limit, folder_cpu_limit(dir));
   }
-  const auto q = read_number(dir / "cpu.cfs_quota_us"), p = read_number(dir / "cpu.cfs_period_us");
-  return q && p && *q > 0 && *p > 0 ? *q / *p : 0;
+  return limit;
 }
 
 }  // namespace
@@ -160,29 +169,10 @@ double cgroup_cpu_limit(const std::filesystem::path& root, std::string_view self
       a = b + 1;
     }
   }
-  // The limit in force is the smallest on the way from the process's cgroup up to the root. In
-  // a container the cgroup's own folder is usually mounted as the root (its path from the host
+  // The limit in force is the tightest on the way from the root to the process's cgroup. In a
+  // container the cgroup's own folder is usually mounted as the root (its path from the host
   // does not exist inside), so the root is always looked at too.
-  const auto smallest_up_from = [](const std::filesystem::path& top, const std::string& rel) {
-    double limit = 0;
-    const auto take = [&](const std::filesystem::path& dir) {
-      const double l = folder_cpu_limit(dir);
-      if (l > 0 && (limit == 0 || l < limit)) limit = l;
-    };
-    std::filesystem::path dir = top;
-    std::vector<std::filesystem::path> chain{top};
-    for (const auto& part : std::filesystem::path(rel).relative_path()) {
-      if (part.empty() || part == "." || part == "..") break;
-      dir /= part;
-      chain.push_back(dir);
-    }
-    for (const auto& d : chain) take(d);
-    return limit;
-  };
-  double limit = smallest_up_from(root, v2_path);
-  const double v1 = smallest_up_from(root / "cpu", v1_path);
-  if (v1 > 0 && (limit == 0 || v1 < limit)) limit = v1;
-  return limit;
+  return tighter(tightest_down(root, v2_path), tightest_down(root / "cpu", v1_path));
 }
 
 namespace {
