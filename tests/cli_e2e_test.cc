@@ -204,6 +204,13 @@ TEST(ClassifyCliTest, DtypeChoosesThePrecisionAndRefusesWhatTheCpuCannotRun) {
   ASSERT_EQ(auto_info.exit_code, 0) << auto_info.err;
   EXPECT_EQ(nlohmann::json::parse(auto_info.out)["compute_dtype"], "int8");
   EXPECT_GE(nlohmann::json::parse(auto_info.out)["recheck_margin"].get<double>(), 0.5);
+  {
+    // Attention's products in bf16 wherever the CPU has bf16 instructions, else fp32.
+    const auto info = nlohmann::json::parse(auto_info.out);
+    const auto isa = info["isa"].get<std::string>();
+    const bool bf16 = isa == "avx512_core_bf16" || isa == "avx512_core_amx";
+    EXPECT_EQ(info["attention_dtype"], bf16 ? "bf16" : "fp32") << isa;
+  }
   const auto negative = run_process({verdict_binary(), "classify", "--model", dir.string(), "--dtype", "int8",
                                      "--recheck-margin", "-1", "x"});
   EXPECT_NE(negative.exit_code, 0);

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
 #include <vector>
 
 #include "verdict/kernels/attention_head.h"
 #include "verdict/kernels/cpu.h"
 #include "verdict/kernels/engine.h"
 #include "verdict/kernels/softmax.h"
+#include "verdict/kernels/vector_ops.h"
 
 namespace verdict::kernels {
 
@@ -39,11 +41,19 @@ struct Attention::Impl {
   dnnl::matmul scores, context;
   // One head: q [M, d] · kᵀ [d, L] -> [M, L], scaled; then · v [L, d] -> ctx [M, d].
   dnnl::matmul block_scores, block_context;
+  // Type of the products' inputs (q, k, v and the probabilities); scores and context are f32.
+  memory::data_type type = memory::data_type::f32;
+  size_t type_size = sizeof(float);
 };
 
-Attention::Attention(size_t num_heads, size_t head_dim)
+Attention::Attention(size_t num_heads, size_t head_dim, Precision products)
     : impl_(std::make_unique<Impl>()), heads_(num_heads), head_dim_(head_dim) {
   using dt = memory::data_type;
+  if (products == Precision::kInt8) throw std::invalid_argument("Attention: products are fp32 or bf16");
+  const bool bf16 = products == Precision::kBF16;
+  impl_->type = bf16 ? dt::bf16 : dt::f32;
+  impl_->type_size = bf16 ? sizeof(uint16_t) : sizeof(float);
+  const dt t = impl_->type;
   const auto H = dim(num_heads), d = dim(head_dim), D = H * d;
   dnnl::primitive_attr scaled;
   scaled.set_output_scales(0, {1.0f / std::sqrt(static_cast<float>(head_dim))});
@@ -52,14 +62,14 @@ Attention::Attention(size_t num_heads, size_t head_dim)
     return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), attr, cpu_engine()));
   };
   // Run-time lengths (and block rows): one pair of primitives serves every sequence.
-  impl_->scores = matmul({{H, RT, d}, dt::f32, {d, 3 * D, 1}}, {{H, d, RT}, dt::f32, {d, 1, 3 * D}},
+  impl_->scores = matmul({{H, RT, d}, t, {d, 3 * D, 1}}, {{H, d, RT}, t, {d, 1, 3 * D}},
                          {{H, RT, RT}, dt::f32, {RT, RT, 1}}, scaled);
-  impl_->context = matmul({{H, RT, RT}, dt::f32, {RT, RT, 1}}, {{H, RT, d}, dt::f32, {d, 3 * D, 1}},
+  impl_->context = matmul({{H, RT, RT}, t, {RT, RT, 1}}, {{H, RT, d}, t, {d, 3 * D, 1}},
                           {{H, RT, d}, dt::f32, {d, D, 1}}, {});
-  impl_->block_scores = matmul({{RT, d}, dt::f32, {3 * D, 1}}, {{d, RT}, dt::f32, {1, 3 * D}},
-                               {{RT, RT}, dt::f32, {RT, 1}}, scaled);
+  impl_->block_scores =
+      matmul({{RT, d}, t, {3 * D, 1}}, {{d, RT}, t, {1, 3 * D}}, {{RT, RT}, dt::f32, {RT, 1}}, scaled);
   impl_->block_context =
-      matmul({{RT, RT}, dt::f32, {RT, 1}}, {{RT, d}, dt::f32, {3 * D, 1}}, {{RT, d}, dt::f32, {D, 1}}, {});
+      matmul({{RT, RT}, t, {RT, 1}}, {{RT, d}, t, {3 * D, 1}}, {{RT, d}, dt::f32, {D, 1}}, {});
 }
 
 Attention::~Attention() = default;
@@ -67,45 +77,76 @@ Attention::Attention(Attention&&) noexcept = default;
 Attention& Attention::operator=(Attention&&) noexcept = default;
 
 namespace {
-// Grow-only scratch for scores, each thread its own.
+// Grow-only scratch, each thread its own: scores (f32), and for bf16 products the probabilities
+// and the sequence's q/k/v rounded to bf16.
 float* thread_scores(size_t n) {
   thread_local std::vector<float> scores;
   if (scores.size() < n) scores.resize(n);
   return scores.data();
 }
+enum class Bf16Slot { kProbabilities, kInputs };
+template <Bf16Slot>
+uint16_t* thread_bf16(size_t n) {
+  thread_local std::vector<uint16_t> buffer;
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
 
-// s = q · kᵀ (scaled by the primitive), softmax over each of its `rows` rows, c = s · v.
+// s = q · kᵀ (scaled by the primitive), softmax over each of its `rows` rows, c = s · v (with
+// the probabilities rounded to bf16 first when the products take bf16).
 void attend(const dnnl::matmul& scores, const dnnl::matmul& context, const memory& q, const memory& kt,
             const memory& v, const memory& s, const memory& c, size_t rows, size_t seq_len) {
   auto& strm = cpu_stream();
   scores.execute(strm, {{DNNL_ARG_SRC, q}, {DNNL_ARG_WEIGHTS, kt}, {DNNL_ARG_DST, s}});
   strm.wait();
-  softmax_rows(static_cast<float*>(s.get_data_handle()), rows, seq_len);
-  context.execute(strm, {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, v}, {DNNL_ARG_DST, c}});
+  auto* probabilities = static_cast<float*>(s.get_data_handle());
+  softmax_rows(probabilities, rows, seq_len);
+  memory p = s;
+  if (q.get_desc().data_type() == memory::data_type::bf16) {
+    uint16_t* rounded = thread_bf16<Bf16Slot::kProbabilities>(rows * seq_len);
+    round_to_bf16(probabilities, rows * seq_len, rounded);
+    const auto dims = s.get_desc().dims();  // dense, row-major like s
+    const auto tag = dims.size() == 3 ? memory::format_tag::abc : memory::format_tag::ab;
+    p = memory(memory::desc(dims, memory::data_type::bf16, tag), cpu_engine(), rounded);
+  }
+  context.execute(strm, {{DNNL_ARG_SRC, p}, {DNNL_ARG_WEIGHTS, v}, {DNNL_ARG_DST, c}});
   strm.wait();
 }
 }  // namespace
 
-void Attention::attend_all_heads(const float* qkv, size_t seq_len, float* ctx) const {
+const void* Attention::products_input(const float* qkv, size_t seq_len) const {
+  if (impl_->type == memory::data_type::f32) return qkv;
+  const size_t n = seq_len * 3 * heads_ * head_dim_;
+  uint16_t* rounded = thread_bf16<Bf16Slot::kInputs>(n);
+  round_to_bf16(qkv, n, rounded);
+  return rounded;
+}
+
+void Attention::attend_all_heads(const void* qkv, size_t seq_len, float* ctx) const {
   auto& eng = cpu_engine();
   const auto H = dim(heads_), d = dim(head_dim_), D = H * d, L = dim(seq_len);
-  float* base = const_cast<float*>(qkv);
-  memory q({{H, L, d}, memory::data_type::f32, {d, 3 * D, 1}}, eng, base);
-  memory kt({{H, d, L}, memory::data_type::f32, {d, 1, 3 * D}}, eng, base + D);
-  memory v({{H, L, d}, memory::data_type::f32, {d, 3 * D, 1}}, eng, base + 2 * D);
-  memory s({{H, L, L}, memory::data_type::f32, {L * L, L, 1}}, eng, thread_scores(heads_ * seq_len * seq_len));
+  const auto t = impl_->type;
+  auto* base = static_cast<char*>(const_cast<void*>(qkv));
+  const size_t es = impl_->type_size;
+  memory q({{H, L, d}, t, {d, 3 * D, 1}}, eng, base);
+  memory kt({{H, d, L}, t, {d, 1, 3 * D}}, eng, base + D * es);
+  memory v({{H, L, d}, t, {d, 3 * D, 1}}, eng, base + 2 * D * es);
+  memory s({{H, L, L}, memory::data_type::f32, {L * L, L, 1}}, eng,
+           thread_scores(heads_ * seq_len * seq_len));
   memory c({{H, L, d}, memory::data_type::f32, {d, D, 1}}, eng, ctx);
   attend(impl_->scores, impl_->context, q, kt, v, s, c, heads_ * seq_len, seq_len);
 }
 
-void Attention::attend_block(const float* qkv, size_t seq_len, size_t head, size_t row0, size_t rows,
+void Attention::attend_block(const void* qkv, size_t seq_len, size_t head, size_t row0, size_t rows,
                              float* ctx) const {
   auto& eng = cpu_engine();
   const auto d = dim(head_dim_), D = dim(heads_ * head_dim_), L = dim(seq_len), M = dim(rows);
-  float* base = const_cast<float*>(qkv) + head * head_dim_;
-  memory q({{M, d}, memory::data_type::f32, {3 * D, 1}}, eng, base + row0 * 3 * D);
-  memory kt({{d, L}, memory::data_type::f32, {1, 3 * D}}, eng, base + D);
-  memory v({{L, d}, memory::data_type::f32, {3 * D, 1}}, eng, base + 2 * D);
+  const auto t = impl_->type;
+  const size_t es = impl_->type_size;
+  auto* base = static_cast<char*>(const_cast<void*>(qkv)) + head * head_dim_ * es;
+  memory q({{M, d}, t, {3 * D, 1}}, eng, base + row0 * 3 * D * es);
+  memory kt({{d, L}, t, {1, 3 * D}}, eng, base + D * es);
+  memory v({{L, d}, t, {3 * D, 1}}, eng, base + 2 * D * es);
   memory s({{M, L}, memory::data_type::f32, {L, 1}}, eng, thread_scores(rows * seq_len));
   memory c({{M, d}, memory::data_type::f32, {D, 1}}, eng, ctx + row0 * D + head * head_dim_);
   attend(impl_->block_scores, impl_->block_context, q, kt, v, s, c, rows, seq_len);
@@ -138,7 +179,7 @@ void Attention::forward(const float* qkv, size_t seq_len, float* ctx) const {
   // Inside a parallel region (a packed batch gives each thread whole sequences) a sequence of up
   // to kQueryBlock tokens takes the all-heads products, which then run on this thread alone.
   if (seq_len <= kQueryBlock && omp_in_parallel()) {
-    attend_all_heads(qkv, seq_len, ctx);
+    attend_all_heads(products_input(qkv, seq_len), seq_len, ctx);
     return;
   }
   if (seq_len <= kShortSequence) {
@@ -146,9 +187,10 @@ void Attention::forward(const float* qkv, size_t seq_len, float* ctx) const {
     return;
   }
   const size_t blocks = (seq_len + kQueryBlock - 1) / kQueryBlock;
+  const void* input = products_input(qkv, seq_len);  // this thread's, read by every task
   run_tasks(heads_ * blocks, [&](size_t t) {
     const size_t head = t % heads_, row0 = t / heads_ * kQueryBlock;
-    attend_block(qkv, seq_len, head, row0, std::min(kQueryBlock, seq_len - row0), ctx);
+    attend_block(input, seq_len, head, row0, std::min(kQueryBlock, seq_len - row0), ctx);
   });
 }
 

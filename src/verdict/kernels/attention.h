@@ -6,12 +6,18 @@
 #include <cstdint>
 #include <memory>
 
+#include "verdict/kernels/linear.h"
+
 namespace verdict::kernels {
 
 // Thread-compatible: forward() may not run concurrently on one instance.
 class Attention {
  public:
-  Attention(size_t num_heads, size_t head_dim);
+  // products: kF32 (exact), or kBF16 where the CPU has bf16 instructions (see
+  // precision_supported): oneDNN's products take q, k, v and the probabilities rounded to bf16
+  // (sums, scores and softmax stay f32), twice as fast. Lone sequences of up to 64 tokens
+  // (the Highway kernel) and attend_one() stay f32 either way.
+  explicit Attention(size_t num_heads, size_t head_dim, Precision products = Precision::kF32);
   ~Attention();
   Attention(Attention&&) noexcept;
   Attention& operator=(Attention&&) noexcept;
@@ -33,11 +39,13 @@ class Attention {
                   float* scores) const;
 
  private:
-  void attend_all_heads(const float* qkv, size_t seq_len, float* ctx) const;
+  // qkv as the products take it: the caller's f32 rows, or this thread's bf16 copy of them.
+  const void* products_input(const float* qkv, size_t seq_len) const;
+  void attend_all_heads(const void* qkv, size_t seq_len, float* ctx) const;
   // One head of a short sequence, on this thread.
   void attend_head(const float* qkv, size_t seq_len, size_t head, float* ctx) const;
   // Rows [row0, row0 + rows) of one head's attention.
-  void attend_block(const float* qkv, size_t seq_len, size_t head, size_t row0, size_t rows, float* ctx) const;
+  void attend_block(const void* qkv, size_t seq_len, size_t head, size_t row0, size_t rows, float* ctx) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
   size_t heads_ = 0, head_dim_ = 0;

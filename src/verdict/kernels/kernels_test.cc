@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -19,6 +20,7 @@
 #include "verdict/kernels/linear.h"
 #include "verdict/kernels/random_data.h"
 #include "verdict/kernels/softmax.h"
+#include "verdict/kernels/vector_ops.h"
 
 namespace verdict::kernels {
 namespace {
@@ -286,6 +288,74 @@ TEST(AttentionTest, PackedBatchEqualsEachSequenceAlone) {
     // oneDNN's products, which sum in another order.
     for (size_t i = 0; i < T * D; ++i) ASSERT_NEAR(packed[i], alone[i], 1e-5) << "batch " << batch << " at " << i;
   }
+}
+
+// bf16 products: oneDNN takes q, k, v and the probabilities rounded to bf16, and sums, scales
+// and softmaxes in f32. The reference rounds the same values and computes the rest in double;
+// what may still differ is a probability rounded to the neighbouring bf16 (its f32 score differs
+// in the last bits), at most 2^-8 of p|v| each. A wrong stride or head offset moves values by
+// whole tenths.
+std::vector<float> bf16_rounded(const std::vector<float>& x) {
+  std::vector<uint16_t> bits(x.size());
+  round_to_bf16(x.data(), x.size(), bits.data());
+  std::vector<float> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const uint32_t u = static_cast<uint32_t>(bits[i]) << 16;
+    std::memcpy(&out[i], &u, sizeof u);
+  }
+  return out;
+}
+
+TEST(AttentionTest, Bf16ProductsMatchAReferenceOnBf16RoundedValues) {
+  if (!precision_supported(Precision::kBF16).ok()) GTEST_SKIP() << "no bf16 instructions on this CPU";
+  const size_t H = 3, d = 64, D = H * d;
+  Attention attn(H, d, Precision::kBF16);
+  // Two threads and more sequences than twice that: every sequence goes through oneDNN's
+  // products (all heads at once up to 128 tokens, blocks of query rows past it).
+  const size_t threads = num_threads();
+  set_num_threads(2);
+  const std::vector<uint32_t> lengths{1, 17, 64, 65, 129, 200};
+  std::vector<uint32_t> cu{0};
+  for (uint32_t len : lengths) cu.push_back(cu.back() + len);
+  const auto qkv = random_vector(cu.back() * 3 * D, 21);
+  const auto rounded = bf16_rounded(qkv);
+  std::vector<float> ctx(cu.back() * D);
+  attn.forward_packed(qkv.data(), cu.data(), lengths.size(), ctx.data());
+  set_num_threads(threads);
+  for (size_t b = 0; b < lengths.size(); ++b) {
+    const size_t L = lengths[b];
+    const float* x = rounded.data() + cu[b] * 3 * D;
+    for (size_t h = 0; h < H; ++h) {
+      for (size_t i = 0; i < L; ++i) {
+        std::vector<float> p(L);
+        std::vector<double> s(L);
+        double max = -1e300, sum = 0;
+        for (size_t j = 0; j < L; ++j) {
+          for (size_t t = 0; t < d; ++t)
+            s[j] += double(x[i * 3 * D + h * d + t]) * x[j * 3 * D + D + h * d + t];
+          s[j] /= std::sqrt(double(d));
+          max = std::max(max, s[j]);
+        }
+        for (auto& v : s) sum += (v = std::exp(v - max));
+        for (size_t j = 0; j < L; ++j) p[j] = static_cast<float>(s[j] / sum);
+        p = bf16_rounded(p);
+        for (size_t t = 0; t < d; ++t) {
+          double c = 0, bound = 1e-5;
+          for (size_t j = 0; j < L; ++j) {
+            const double v = x[j * 3 * D + 2 * D + h * d + t];
+            c += p[j] * v;
+            bound += std::ldexp(p[j] * std::fabs(v), -8);
+          }
+          ASSERT_NEAR(ctx[(cu[b] + i) * D + h * d + t], c, bound)
+              << "L=" << L << " head " << h << " row " << i;
+        }
+      }
+    }
+  }
+}
+
+TEST(AttentionTest, ProductsAreFp32OrBf16) {
+  EXPECT_THROW(Attention(2, 4, Precision::kInt8), std::invalid_argument);
 }
 
 TEST(LayerNormTest, RowsSpreadOverThePoolMatchOneRowAtATime) {

@@ -55,6 +55,14 @@ T* grow(HugePageVector<T>& v, size_t n) {
 // (fp32 and int8), and the intermediate buffer stays 3 MB (DistilBERT) whatever the batch.
 constexpr size_t kFeedForwardRows = 256;
 
+// bf16 attention products where the CPU has them (ModelOptions::attention_precision).
+kernels::Precision fast_attention() {
+  if (const char* e = std::getenv("VERDICT_ATTENTION"); e && std::string_view(e) == "fp32")
+    return kernels::Precision::kF32;
+  return kernels::precision_supported(kernels::Precision::kBF16).ok() ? kernels::Precision::kBF16
+                                                                      : kernels::Precision::kF32;
+}
+
 }  // namespace
 
 Result<ModelOptions> options_for_dtype(std::string_view name) {
@@ -68,11 +76,13 @@ Result<ModelOptions> options_for_dtype(std::string_view name) {
     } else {
       options.recheck_margin = kernels::int8_activation_bits() == 8 ? 1.0f : 1.5f;
     }
+    options.attention_precision = fast_attention();
     return options;
   }
   auto precision = kernels::parse_precision(name);
   if (!precision.ok()) return precision.error();
   options.precision = *precision;
+  if (options.precision != kernels::Precision::kF32) options.attention_precision = fast_attention();
   return options;
 }
 
@@ -101,6 +111,12 @@ Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::create(
   if (options.qkv_precision) {
     if (auto st = kernels::precision_supported(*options.qkv_precision); !st.ok()) return st.error();
   }
+  if (options.attention_precision != kernels::Precision::kF32) {
+    if (auto st = kernels::precision_supported(options.attention_precision); !st.ok()) return st.error();
+    if (options.attention_precision == kernels::Precision::kInt8) {
+      return make_error(ErrorCode::kInvalidArgument, "attention computes in fp32 or bf16, not int8");
+    }
+  }
   if (!(options.recheck_margin >= 0)) {
     return make_error(ErrorCode::kInvalidArgument, "recheck margin must be >= 0");
   }
@@ -113,7 +129,7 @@ SequenceClassifier::SequenceClassifier(ModelConfig config, std::shared_ptr<Weigh
     : config_(std::move(config)),
       store_(std::move(store)),
       options_(options),
-      attention_(config_.num_heads, config_.head_dim()),
+      attention_(config_.num_heads, config_.head_dim(), options.attention_precision),
       pre_head_(make_linear(store_->weights().pre_head, config_.hidden_size, config_.hidden_size,
                             config_.architecture == Architecture::kDistilBert ? kernels::PostOp::kRelu
                                                                               : kernels::PostOp::kTanh)),

@@ -29,13 +29,18 @@ struct PackingReport {
 };
 
 struct ModelOptions {
-  // Precision of the encoder's linear layers; embeddings, LayerNorm, attention and the
-  // classification head stay f32. kF32 gives the pipeline's answers (golden tolerance).
+  // Precision of the encoder's linear layers; embeddings, LayerNorm and the classification head
+  // stay f32 (attention: attention_precision). kF32 gives the pipeline's answers (golden tolerance).
   kernels::Precision precision = kernels::Precision::kF32;
   // Precision of the query/key/value projections, if not `precision`'s. Attention scores multiply
   // the errors of q and k: on the full-size random model, int8 q/k/v alone cause most of int8's
   // label flips (bf16 q/k/v with int8 elsewhere: 97.6% agreement instead of 95.3%).
   std::optional<kernels::Precision> qkv_precision;
+  // Precision of attention's two products (kF32 or kBF16; kernels::Attention), for sequences
+  // inside packed batches and past 64 tokens. options_for_dtype: kBF16 for bf16, int8 and auto
+  // where bf16 runs (twice as fast; agreement with fp32 unchanged within noise), unless
+  // VERDICT_ATTENTION=fp32 (a diagnostic switch).
+  kernels::Precision attention_precision = kernels::Precision::kF32;
   // With bf16/int8: an input whose top two logits are closer than this is computed again in fp32
   // (by a second, fp32 copy of the encoder on the same mapped weights) and answered from that;
   // 0 never. A close call is where 8-bit noise flips labels; the rest keep the fast answer.
@@ -71,6 +76,7 @@ class SequenceClassifier {
   const WeightStore& weights() const { return *store_; }
   kernels::Precision precision() const { return options_.precision; }
   kernels::Precision qkv_precision() const { return options_.qkv_precision.value_or(options_.precision); }
+  kernels::Precision attention_precision() const { return options_.attention_precision; }
   float recheck_margin() const { return reference_ ? options_.recheck_margin : 0.f; }
   // The fp32 copy that rechecks close calls (ModelOptions::recheck_margin), or null.
   SequenceClassifier* reference() { return reference_.get(); }
