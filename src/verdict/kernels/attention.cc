@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <unordered_map>
 #include <stdexcept>
 #include <vector>
 
@@ -36,11 +37,35 @@ constexpr size_t kQueryBlock = 128;
 // (128 tokens 370 against 410 us; a packed batch of 32 even up to 64 tokens, 20 % slower past).
 constexpr size_t kShortSequence = 64;
 
+namespace {
+// A product that brings its own scratchpad. The sequences of a packed batch run these primitives
+// on several threads at once, and oneDNN's library-managed scratchpad is shared between threads
+// (brgemm matmuls run that way crashed). Today's gemm:jit products need none, but oneDNN picks
+// the kernel, so each thread passes its own buffer whenever one is asked for.
+struct Product {
+  dnnl::matmul primitive;
+  memory::desc scratchpad;
+
+  Product() = default;
+  explicit Product(const dnnl::matmul::primitive_desc& pd) : primitive(pd), scratchpad(pd.scratchpad_desc()) {}
+  void execute(std::unordered_map<int, memory> args) const {
+    if (const size_t bytes = scratchpad.get_size()) {
+      thread_local std::vector<uint8_t> buffer;
+      if (buffer.size() < bytes) buffer.resize(bytes);
+      args.emplace(DNNL_ARG_SCRATCHPAD, memory(scratchpad, cpu_engine(), buffer.data()));
+    }
+    auto& strm = cpu_stream();
+    primitive.execute(strm, args);
+    strm.wait();
+  }
+};
+}  // namespace
+
 struct Attention::Impl {
   // All heads: [H, L, d] · [H, d, L] -> [H, L, L], scaled by 1/sqrt(d); then · [H, L, d].
-  dnnl::matmul scores, context;
+  Product scores, context;
   // One head: q [M, d] · kᵀ [d, L] -> [M, L], scaled; then · v [L, d] -> ctx [M, d].
-  dnnl::matmul block_scores, block_context;
+  Product block_scores, block_context;
   // Type of the products' inputs (q, k, v and the probabilities); scores and context are f32.
   memory::data_type type = memory::data_type::f32;
   size_t type_size = sizeof(float);
@@ -55,21 +80,23 @@ Attention::Attention(size_t num_heads, size_t head_dim, Precision products)
   impl_->type_size = bf16 ? sizeof(uint16_t) : sizeof(float);
   const dt t = impl_->type;
   const auto H = dim(num_heads), d = dim(head_dim), D = H * d;
-  dnnl::primitive_attr scaled;
+  dnnl::primitive_attr plain, scaled;
+  plain.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  scaled.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   scaled.set_output_scales(0, {1.0f / std::sqrt(static_cast<float>(head_dim))});
   const auto matmul = [&](const memory::desc& a, const memory::desc& b, const memory::desc& c,
                           const dnnl::primitive_attr& attr) {
-    return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), attr, cpu_engine()));
+    return Product(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), attr, cpu_engine()));
   };
   // Run-time lengths (and block rows): one pair of primitives serves every sequence.
   impl_->scores = matmul({{H, RT, d}, t, {d, 3 * D, 1}}, {{H, d, RT}, t, {d, 1, 3 * D}},
                          {{H, RT, RT}, dt::f32, {RT, RT, 1}}, scaled);
   impl_->context = matmul({{H, RT, RT}, t, {RT, RT, 1}}, {{H, RT, d}, t, {d, 3 * D, 1}},
-                          {{H, RT, d}, dt::f32, {d, D, 1}}, {});
+                          {{H, RT, d}, dt::f32, {d, D, 1}}, plain);
   impl_->block_scores =
       matmul({{RT, d}, t, {3 * D, 1}}, {{d, RT}, t, {1, 3 * D}}, {{RT, RT}, dt::f32, {RT, 1}}, scaled);
   impl_->block_context =
-      matmul({{RT, RT}, t, {RT, 1}}, {{RT, d}, t, {3 * D, 1}}, {{RT, d}, dt::f32, {D, 1}}, {});
+      matmul({{RT, RT}, t, {RT, 1}}, {{RT, d}, t, {3 * D, 1}}, {{RT, d}, dt::f32, {D, 1}}, plain);
 }
 
 Attention::~Attention() = default;
@@ -94,11 +121,9 @@ uint16_t* thread_bf16(size_t n) {
 
 // s = q · kᵀ (scaled by the primitive), softmax over each of its `rows` rows, c = s · v (with
 // the probabilities rounded to bf16 first when the products take bf16).
-void attend(const dnnl::matmul& scores, const dnnl::matmul& context, const memory& q, const memory& kt,
-            const memory& v, const memory& s, const memory& c, size_t rows, size_t seq_len) {
-  auto& strm = cpu_stream();
-  scores.execute(strm, {{DNNL_ARG_SRC, q}, {DNNL_ARG_WEIGHTS, kt}, {DNNL_ARG_DST, s}});
-  strm.wait();
+void attend(const Product& scores, const Product& context, const memory& q, const memory& kt, const memory& v,
+            const memory& s, const memory& c, size_t rows, size_t seq_len) {
+  scores.execute({{DNNL_ARG_SRC, q}, {DNNL_ARG_WEIGHTS, kt}, {DNNL_ARG_DST, s}});
   auto* probabilities = static_cast<float*>(s.get_data_handle());
   softmax_rows(probabilities, rows, seq_len);
   memory p = s;
@@ -109,8 +134,7 @@ void attend(const dnnl::matmul& scores, const dnnl::matmul& context, const memor
     const auto tag = dims.size() == 3 ? memory::format_tag::abc : memory::format_tag::ab;
     p = memory(memory::desc(dims, memory::data_type::bf16, tag), cpu_engine(), rounded);
   }
-  context.execute(strm, {{DNNL_ARG_SRC, p}, {DNNL_ARG_WEIGHTS, v}, {DNNL_ARG_DST, c}});
-  strm.wait();
+  context.execute({{DNNL_ARG_SRC, p}, {DNNL_ARG_WEIGHTS, v}, {DNNL_ARG_DST, c}});
 }
 }  // namespace
 
