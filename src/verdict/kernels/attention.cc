@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <unordered_map>
 #include <stdexcept>
+#include <unordered_map>
 #include <vector>
 
 #include "verdict/kernels/attention_head.h"
@@ -38,6 +38,16 @@ constexpr size_t kQueryBlock = 128;
 constexpr size_t kShortSequence = 64;
 
 namespace {
+// Grow-only scratch, each thread its own, one buffer per slot: scores (f32), oneDNN's scratchpad,
+// and for bf16 products the probabilities and the sequence's q/k/v rounded to bf16.
+enum class Slot { kScores, kScratchpad, kProbabilities, kInputs };
+template <class T, Slot>
+T* thread_buffer(size_t n) {
+  thread_local std::vector<T> buffer;
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
 // A product that brings its own scratchpad. The sequences of a packed batch run these primitives
 // on several threads at once, and oneDNN's library-managed scratchpad is shared between threads
 // (brgemm matmuls run that way crashed). Today's gemm:jit products need none, but oneDNN picks
@@ -50,9 +60,8 @@ struct Product {
   explicit Product(const dnnl::matmul::primitive_desc& pd) : primitive(pd), scratchpad(pd.scratchpad_desc()) {}
   void execute(std::unordered_map<int, memory> args) const {
     if (const size_t bytes = scratchpad.get_size()) {
-      thread_local std::vector<uint8_t> buffer;
-      if (buffer.size() < bytes) buffer.resize(bytes);
-      args.emplace(DNNL_ARG_SCRATCHPAD, memory(scratchpad, cpu_engine(), buffer.data()));
+      auto* buffer = thread_buffer<uint8_t, Slot::kScratchpad>(bytes);
+      args.emplace(DNNL_ARG_SCRATCHPAD, memory(scratchpad, cpu_engine(), buffer));
     }
     auto& strm = cpu_stream();
     primitive.execute(strm, args);
@@ -68,7 +77,7 @@ struct Attention::Impl {
   Product block_scores, block_context;
   // Type of the products' inputs (q, k, v and the probabilities); scores and context are f32.
   memory::data_type type = memory::data_type::f32;
-  size_t type_size = sizeof(float);
+  size_t type_size() const { return type == memory::data_type::bf16 ? sizeof(uint16_t) : sizeof(float); }
 };
 
 Attention::Attention(size_t num_heads, size_t head_dim, Precision products)
@@ -77,7 +86,6 @@ Attention::Attention(size_t num_heads, size_t head_dim, Precision products)
   if (products == Precision::kInt8) throw std::invalid_argument("Attention: products are fp32 or bf16");
   const bool bf16 = products == Precision::kBF16;
   impl_->type = bf16 ? dt::bf16 : dt::f32;
-  impl_->type_size = bf16 ? sizeof(uint16_t) : sizeof(float);
   const dt t = impl_->type;
   const auto H = dim(num_heads), d = dim(head_dim), D = H * d;
   dnnl::primitive_attr plain, scaled;
@@ -104,21 +112,6 @@ Attention::Attention(Attention&&) noexcept = default;
 Attention& Attention::operator=(Attention&&) noexcept = default;
 
 namespace {
-// Grow-only scratch, each thread its own: scores (f32), and for bf16 products the probabilities
-// and the sequence's q/k/v rounded to bf16.
-float* thread_scores(size_t n) {
-  thread_local std::vector<float> scores;
-  if (scores.size() < n) scores.resize(n);
-  return scores.data();
-}
-enum class Bf16Slot { kProbabilities, kInputs };
-template <Bf16Slot>
-uint16_t* thread_bf16(size_t n) {
-  thread_local std::vector<uint16_t> buffer;
-  if (buffer.size() < n) buffer.resize(n);
-  return buffer.data();
-}
-
 // s = q · kᵀ (scaled by the primitive), softmax over each of its `rows` rows, c = s · v (with
 // the probabilities rounded to bf16 first when the products take bf16).
 void attend(const Product& scores, const Product& context, const memory& q, const memory& kt, const memory& v,
@@ -128,7 +121,7 @@ void attend(const Product& scores, const Product& context, const memory& q, cons
   softmax_rows(probabilities, rows, seq_len);
   memory p = s;
   if (q.get_desc().data_type() == memory::data_type::bf16) {
-    uint16_t* rounded = thread_bf16<Bf16Slot::kProbabilities>(rows * seq_len);
+    uint16_t* rounded = thread_buffer<uint16_t, Slot::kProbabilities>(rows * seq_len);
     round_to_bf16(probabilities, rows * seq_len, rounded);
     const auto dims = s.get_desc().dims();  // dense, row-major like s
     const auto tag = dims.size() == 3 ? memory::format_tag::abc : memory::format_tag::ab;
@@ -141,7 +134,7 @@ void attend(const Product& scores, const Product& context, const memory& q, cons
 const void* Attention::products_input(const float* qkv, size_t seq_len) const {
   if (impl_->type == memory::data_type::f32) return qkv;
   const size_t n = seq_len * 3 * heads_ * head_dim_;
-  uint16_t* rounded = thread_bf16<Bf16Slot::kInputs>(n);
+  uint16_t* rounded = thread_buffer<uint16_t, Slot::kInputs>(n);
   round_to_bf16(qkv, n, rounded);
   return rounded;
 }
@@ -151,12 +144,12 @@ void Attention::attend_all_heads(const void* qkv, size_t seq_len, float* ctx) co
   const auto H = dim(heads_), d = dim(head_dim_), D = H * d, L = dim(seq_len);
   const auto t = impl_->type;
   auto* base = static_cast<char*>(const_cast<void*>(qkv));
-  const size_t es = impl_->type_size;
+  const size_t es = impl_->type_size();
   memory q({{H, L, d}, t, {d, 3 * D, 1}}, eng, base);
   memory kt({{H, d, L}, t, {d, 1, 3 * D}}, eng, base + D * es);
   memory v({{H, L, d}, t, {d, 3 * D, 1}}, eng, base + 2 * D * es);
   memory s({{H, L, L}, memory::data_type::f32, {L * L, L, 1}}, eng,
-           thread_scores(heads_ * seq_len * seq_len));
+           thread_buffer<float, Slot::kScores>(heads_ * seq_len * seq_len));
   memory c({{H, L, d}, memory::data_type::f32, {d, D, 1}}, eng, ctx);
   attend(impl_->scores, impl_->context, q, kt, v, s, c, heads_ * seq_len, seq_len);
 }
@@ -166,12 +159,12 @@ void Attention::attend_block(const void* qkv, size_t seq_len, size_t head, size_
   auto& eng = cpu_engine();
   const auto d = dim(head_dim_), D = dim(heads_ * head_dim_), L = dim(seq_len), M = dim(rows);
   const auto t = impl_->type;
-  const size_t es = impl_->type_size;
+  const size_t es = impl_->type_size();
   auto* base = static_cast<char*>(const_cast<void*>(qkv)) + head * head_dim_ * es;
   memory q({{M, d}, t, {3 * D, 1}}, eng, base + row0 * 3 * D * es);
   memory kt({{d, L}, t, {1, 3 * D}}, eng, base + D * es);
   memory v({{L, d}, t, {3 * D, 1}}, eng, base + 2 * D * es);
-  memory s({{M, L}, memory::data_type::f32, {L, 1}}, eng, thread_scores(rows * seq_len));
+  memory s({{M, L}, memory::data_type::f32, {L, 1}}, eng, thread_buffer<float, Slot::kScores>(rows * seq_len));
   memory c({{M, d}, memory::data_type::f32, {D, 1}}, eng, ctx + row0 * D + head * head_dim_);
   attend(impl_->block_scores, impl_->block_context, q, kt, v, s, c, rows, seq_len);
 }
@@ -180,7 +173,7 @@ void Attention::attend_head(const float* qkv, size_t seq_len, size_t head, float
   const size_t d = head_dim_, D = heads_ * head_dim_;
   const HeadRows rows{qkv + head * d, qkv + D + head * d, qkv + 2 * D + head * d, 3 * D};
   attention_head(rows, seq_len, d, 1.0f / std::sqrt(static_cast<float>(d)), ctx + head * d, D,
-                 thread_scores(attention_head_scratch(seq_len, d)));
+                 thread_buffer<float, Slot::kScores>(attention_head_scratch(seq_len, d)));
 }
 
 namespace {
