@@ -39,7 +39,8 @@ TEST_P(EveryTarget, RunsTheTargetAskedFor) { EXPECT_EQ(active_simd_target(), Get
 
 TEST_P(EveryTarget, QuantisedRowsReconstructWithinHalfAStep) {
   for (int qmax : {127, 255}) {
-    for (size_t cols : {1u, 7u, 33u, 768u}) {
+    // 83: a block of 64 (four vectors packed at once on AVX-512), one vector and a tail.
+    for (size_t cols : {1u, 7u, 33u, 83u, 768u}) {
       auto x = random_vector(3 * cols, 5, 2.f, 0.5f);
       x[1] = 0.f;
       std::vector<uint8_t> q(x.size());
