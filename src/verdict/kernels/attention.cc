@@ -230,27 +230,23 @@ void Attention::forward_packed(const float* qkv, const uint32_t* cu, size_t batc
   for (size_t i = 0; i < batch; ++i) one(longest_first[i]);
 }
 
-void Attention::attend_one(const float* q, const float* kv, size_t kv_stride, size_t seq_len, float* ctx,
-                           float* scores) const {
+void Attention::attend_first_tokens(const float* q, const float* qkv, const uint32_t* cu, size_t batch,
+                                    float* ctx) const {
   const size_t d = head_dim_, D = heads_ * head_dim_;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  for (size_t h = 0; h < heads_; ++h) {
-    const float* qh = q + h * d;
-    for (size_t j = 0; j < seq_len; ++j) {
-      const float* k = kv + j * kv_stride + h * d;
-      float dot = 0.f;
-      for (size_t t = 0; t < d; ++t) dot += qh[t] * k[t];
-      scores[j] = dot * scale;
-    }
-    softmax_rows(scores, 1, seq_len);
-    float* out = ctx + h * d;
-    std::fill(out, out + d, 0.f);
-    for (size_t j = 0; j < seq_len; ++j) {
-      const float* v = kv + j * kv_stride + D + h * d;
-      const float p = scores[j];
-      for (size_t t = 0; t < d; ++t) out[t] += p * v[t];
-    }
+  const auto one = [&](size_t task) {
+    const size_t b = task / heads_, h = task % heads_;
+    const float* rows = qkv + static_cast<size_t>(cu[b]) * 3 * D + h * d;
+    const size_t L = cu[b + 1] - cu[b];
+    const HeadRows head{q + b * D + h * d, rows + D, rows + 2 * D, 3 * D};
+    attention_query_row(head, L, d, scale, ctx + b * D + h * d, thread_buffer<float, Slot::kScores>(L));
+  };
+  // One token's attention is ~L * 2 * hidden multiply-adds: fork only for a batch's worth.
+  if (static_cast<size_t>(cu[batch] - cu[0]) * D < (1u << 15) || omp_in_parallel()) {
+    for (size_t t = 0; t < batch * heads_; ++t) one(t);
+    return;
   }
+  run_tasks(batch * heads_, one);
 }
 
 }  // namespace verdict::kernels

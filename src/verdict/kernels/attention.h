@@ -16,7 +16,7 @@ class Attention {
   // products: kF32 (exact), or kBF16 where the CPU has bf16 instructions (see
   // precision_supported): oneDNN's products take q, k, v and the probabilities rounded to bf16
   // (sums, scores and softmax stay f32), twice as fast. Lone sequences of up to 64 tokens
-  // (the Highway kernel) and attend_one() stay f32 either way.
+  // (the Highway kernel) and attend_first_tokens() stay f32 either way.
   explicit Attention(size_t num_heads, size_t head_dim, Precision products = Precision::kF32);
   ~Attention();
   Attention(Attention&&) noexcept;
@@ -32,11 +32,12 @@ class Attention {
   // all, longest first) rather than forking inside each sequence's small products.
   void forward_packed(const float* qkv, const uint32_t* cu_seq_lengths, size_t batch, float* ctx) const;
 
-  // Attention for one query row only (a classifier's last layer needs just the [CLS] row).
-  // q: [hidden]; kv: the key of token j at kv + j * kv_stride, its value hidden floats after it;
-  // ctx: [hidden] output; scores: scratch of at least seq_len floats.
-  void attend_one(const float* q, const float* kv, size_t kv_stride, size_t seq_len, float* ctx,
-                  float* scores) const;
+  // Attention of one query row per sequence (a classifier's last layer needs just the [CLS]
+  // row): q: [batch, hidden], row b sequence b's query; its keys and values are the k and v of
+  // rows [cu[b], cu[b + 1]) of the packed qkv; ctx: [batch, hidden]. f32; the (sequence, head)
+  // pairs are spread over the pool.
+  void attend_first_tokens(const float* q, const float* qkv, const uint32_t* cu_seq_lengths, size_t batch,
+                           float* ctx) const;
 
  private:
   // qkv as the products take it: the caller's f32 rows, or this thread's bf16 copy of them.

@@ -21,4 +21,9 @@ void attention_head(const HeadRows& head, size_t seq_len, size_t head_dim, float
                     size_t ctx_stride, float* scratch);
 size_t attention_head_scratch(size_t seq_len, size_t head_dim);
 
+// ctx[:head_dim] = softmax(q_0 · kᵀ · scale) · v for the first query row only (head.q), over
+// seq_len keys and values. scores: seq_len floats of scratch.
+void attention_query_row(const HeadRows& head, size_t seq_len, size_t head_dim, float scale, float* ctx,
+                         float* scores);
+
 }  // namespace verdict::kernels

@@ -252,15 +252,29 @@ TEST_P(AttentionReferenceTest, MatchesScalarReferenceForEveryLength) {
 }
 INSTANTIATE_TEST_SUITE_P(HeadDims, AttentionReferenceTest, ::testing::Values(5, 64));
 
-TEST(AttentionTest, OneQueryRowEqualsTheFirstRowOfFullAttention) {
-  const size_t H = 3, d = 5, D = H * d;
-  Attention attn(H, d);
-  for (size_t L : {1, 7, 33}) {
-    auto qkv = random_vector(L * 3 * D, static_cast<unsigned>(100 + L));
-    std::vector<float> full(L * D), one(D), row_scratch(L);
-    attn.forward(qkv.data(), L, full.data());
-    attn.attend_one(qkv.data(), qkv.data() + D, 3 * D, L, one.data(), row_scratch.data());
-    for (size_t i = 0; i < D; ++i) EXPECT_NEAR(one[i], full[i], 1e-5) << "L=" << L;
+TEST(AttentionTest, FirstTokensEqualTheFirstRowOfEachSequencesFullAttention) {
+  // Head sizes 5 (scalar tails) and 64 (whole vectors); from one short sequence (inline) to a
+  // batch of them (spread over the pool).
+  for (size_t d : {5u, 64u}) {
+    const size_t H = 3, D = H * d;
+    Attention attn(H, d);
+    for (const std::vector<uint32_t>& lengths :
+         {std::vector<uint32_t>{1}, {7}, {33}, {40, 1, 129, 17, 64, 3, 90, 55, 8, 31, 77, 12}}) {
+      std::vector<uint32_t> cu{0};
+      for (uint32_t len : lengths) cu.push_back(cu.back() + len);
+      const size_t B = lengths.size();
+      auto qkv = random_vector(cu.back() * 3 * D, static_cast<unsigned>(100 + cu.back() + d));
+      std::vector<float> q(B * D), one(B * D);
+      for (size_t b = 0; b < B; ++b) std::copy_n(qkv.data() + cu[b] * 3 * D, D, q.data() + b * D);
+      attn.attend_first_tokens(q.data(), qkv.data(), cu.data(), B, one.data());
+      for (size_t b = 0; b < B; ++b) {
+        std::vector<float> full(lengths[b] * D);
+        attn.forward(qkv.data() + cu[b] * 3 * D, lengths[b], full.data());
+        for (size_t i = 0; i < D; ++i) {
+          ASSERT_NEAR(one[b * D + i], full[i], 1e-5) << "d=" << d << " sequence " << b << " of " << B;
+        }
+      }
+    }
   }
 }
 

@@ -410,6 +410,51 @@ void AttentionHead(const HeadRows& h, size_t L, size_t d, float scale, float* ct
   }
 }
 
+// One query row of one head: scores by vector dot products (four chains over head_dim), the
+// softmax, then ctx = Σ p_j · v_j, head_dim / N accumulators at a time.
+void AttentionQueryRow(const HeadRows& h, size_t L, size_t d, float scale, float* ctx, float* scores) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  for (size_t j = 0; j < L; ++j) {
+    const float* k = h.k + j * h.stride;
+    auto a0 = hn::Zero(df), a1 = a0, a2 = a0, a3 = a0;
+    size_t t = 0;
+    for (; t + 4 * N <= d; t += 4 * N) {
+      a0 = hn::MulAdd(hn::LoadU(df, h.q + t), hn::LoadU(df, k + t), a0);
+      a1 = hn::MulAdd(hn::LoadU(df, h.q + t + N), hn::LoadU(df, k + t + N), a1);
+      a2 = hn::MulAdd(hn::LoadU(df, h.q + t + 2 * N), hn::LoadU(df, k + t + 2 * N), a2);
+      a3 = hn::MulAdd(hn::LoadU(df, h.q + t + 3 * N), hn::LoadU(df, k + t + 3 * N), a3);
+    }
+    for (; t + N <= d; t += N) a0 = hn::MulAdd(hn::LoadU(df, h.q + t), hn::LoadU(df, k + t), a0);
+    float dot = hn::GetLane(hn::SumOfLanes(df, hn::Add(hn::Add(a0, a1), hn::Add(a2, a3))));
+    for (; t < d; ++t) dot += h.q[t] * k[t];
+    scores[j] = dot * scale;
+  }
+  SoftmaxRows(scores, 1, L);
+  size_t c = 0;
+  for (; c + 4 * N <= d; c += 4 * N) {
+    auto a0 = hn::Zero(df), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t j = 0; j < L; ++j) {
+      const float* v = h.v + j * h.stride + c;
+      const auto p = hn::Set(df, scores[j]);
+      a0 = hn::MulAdd(p, hn::LoadU(df, v), a0), a1 = hn::MulAdd(p, hn::LoadU(df, v + N), a1);
+      a2 = hn::MulAdd(p, hn::LoadU(df, v + 2 * N), a2), a3 = hn::MulAdd(p, hn::LoadU(df, v + 3 * N), a3);
+    }
+    hn::StoreU(a0, df, ctx + c), hn::StoreU(a1, df, ctx + c + N);
+    hn::StoreU(a2, df, ctx + c + 2 * N), hn::StoreU(a3, df, ctx + c + 3 * N);
+  }
+  for (; c + N <= d; c += N) {
+    auto a0 = hn::Zero(df);
+    for (size_t j = 0; j < L; ++j) a0 = hn::MulAdd(hn::Set(df, scores[j]), hn::LoadU(df, h.v + j * h.stride + c), a0);
+    hn::StoreU(a0, df, ctx + c);
+  }
+  for (; c < d; ++c) {
+    float acc = 0.f;
+    for (size_t j = 0; j < L; ++j) acc += scores[j] * h.v[j * h.stride + c];
+    ctx[c] = acc;
+  }
+}
+
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 
 }  // namespace HWY_NAMESPACE
@@ -429,6 +474,7 @@ HWY_EXPORT(DequantizeRows);
 HWY_EXPORT(LayerNormRows);
 HWY_EXPORT(SoftmaxRows);
 HWY_EXPORT(AttentionHead);
+HWY_EXPORT(AttentionQueryRow);
 HWY_EXPORT(TargetName);
 
 void quantize_rows_u8(const float* x, size_t rows, size_t cols, int qmax, uint8_t* q, float* scale,
@@ -458,6 +504,11 @@ void layer_norm(const float* x, const float* gamma, const float* beta, float* y,
 void attention_head(const HeadRows& head, size_t seq_len, size_t head_dim, float scale, float* ctx,
                     size_t ctx_stride, float* scratch) {
   HWY_DYNAMIC_DISPATCH(AttentionHead)(head, seq_len, head_dim, scale, ctx, ctx_stride, scratch);
+}
+
+void attention_query_row(const HeadRows& head, size_t seq_len, size_t head_dim, float scale, float* ctx,
+                         float* scores) {
+  HWY_DYNAMIC_DISPATCH(AttentionQueryRow)(head, seq_len, head_dim, scale, ctx, scores);
 }
 
 size_t attention_head_scratch(size_t seq_len, size_t head_dim) {

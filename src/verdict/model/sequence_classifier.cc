@@ -404,13 +404,10 @@ Result<std::vector<float>> SequenceClassifier::forward_once(const Batch& batch) 
   const size_t T = batch.num_tokens(), B = batch.size();
   const size_t D = config_.hidden_size;
   if (B == 0) return std::vector<float>{};
-  size_t max_len = 0;
-  for (size_t b = 0; b < B; ++b) max_len = std::max<size_t>(max_len, batch.seq_len(b));
 
   float* h = grow(hidden_, T * D);
   float* qkv = grow(qkv_, T * 3 * D);
   float* ctx = grow(context_, T * D);
-  float* scores = grow(scores_, max_len);  // attend_one: one row of scores
   const float eps = config_.layer_norm_eps;
 
   embed(batch);
@@ -455,10 +452,7 @@ Result<std::vector<float>> SequenceClassifier::forward_once(const Batch& batch) 
     float* q = grow(cls_query_, B * D);
     float* cls_ctx = grow(cls_context_, B * D);
     layer.query->forward(cls, B, q);
-    for (size_t b = 0; b < B; ++b) {
-      const size_t start = batch.cu_seq_lengths[b];
-      attention_.attend_one(q + b * D, qkv + start * 3 * D + D, 3 * D, batch.seq_len(b), cls_ctx + b * D, scores);
-    }
+    attention_.attend_first_tokens(q, qkv, batch.cu_seq_lengths.data(), B, cls_ctx);
     layer.attention_output.forward(cls_ctx, B, cls);  // cls += attention output (residual)
     kernels::layer_norm(cls, w.attention_norm.gamma, w.attention_norm.beta, cls, B, D, eps);
     feed_forward(layer, cls, B);

@@ -150,7 +150,7 @@ class SequenceClassifier {
   kernels::Attention attention_;
   kernels::Linear pre_head_, classifier_;
   // Workspace, grow-only; on huge pages once a buffer reaches 2 MB.
-  HugePageVector<float> hidden_, qkv_, context_, ffn_, scores_, cls_, pooled_, cls_query_, cls_context_;
+  HugePageVector<float> hidden_, qkv_, context_, ffn_, cls_, pooled_, cls_query_, cls_context_;
   HugePageVector<uint8_t> ffn_quantized_;  // int8: the feed-forward intermediate, quantised
   HugePageVector<float> ffn_scale_;
   HugePageVector<int32_t> ffn_zero_;
