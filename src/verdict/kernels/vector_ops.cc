@@ -316,6 +316,34 @@ void SoftmaxRows(float* x, size_t rows, size_t cols) {
   }
 }
 
+// out[c..d) = Σ_j p[j] · v[j * stride + c..d), j < L: four vectors of columns at a time, then
+// one, then single columns.
+void WeightedRowSum(const float* p, size_t L, const float* v, size_t stride, size_t c, size_t d, float* out) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  for (; c + 4 * N <= d; c += 4 * N) {
+    auto a0 = hn::Zero(df), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t j = 0; j < L; ++j) {
+      const float* vj = v + j * stride + c;
+      const auto pj = hn::Set(df, p[j]);
+      a0 = hn::MulAdd(pj, hn::LoadU(df, vj), a0), a1 = hn::MulAdd(pj, hn::LoadU(df, vj + N), a1);
+      a2 = hn::MulAdd(pj, hn::LoadU(df, vj + 2 * N), a2), a3 = hn::MulAdd(pj, hn::LoadU(df, vj + 3 * N), a3);
+    }
+    hn::StoreU(a0, df, out + c), hn::StoreU(a1, df, out + c + N);
+    hn::StoreU(a2, df, out + c + 2 * N), hn::StoreU(a3, df, out + c + 3 * N);
+  }
+  for (; c + N <= d; c += N) {
+    auto a0 = hn::Zero(df);
+    for (size_t j = 0; j < L; ++j) a0 = hn::MulAdd(hn::Set(df, p[j]), hn::LoadU(df, v + j * stride + c), a0);
+    hn::StoreU(a0, df, out + c);
+  }
+  for (; c < d; ++c) {
+    float acc = 0.f;
+    for (size_t j = 0; j < L; ++j) acc += p[j] * v[j * stride + c];
+    out[c] = acc;
+  }
+}
+
 // Keys are transposed first ([head_dim, L], padded to whole vectors with zeros), so that a query
 // row's scores come N at a time from broadcast-FMAs, four query rows sharing each key load.
 void AttentionHead(const HeadRows& h, size_t L, size_t d, float scale, float* ctx, size_t ctx_stride,
@@ -392,26 +420,12 @@ void AttentionHead(const HeadRows& h, size_t L, size_t d, float scale, float* ct
         hn::StoreU(b0, df, out), hn::StoreU(b1, df, out + N), hn::StoreU(b2, df, out + 2 * N), hn::StoreU(b3, df, out + 3 * N);
       }
     }
-    for (size_t r = 0; r < nrows; ++r) {
-      const float* p = s + (i + r) * Lp;
-      float* out = ctx + (i + r) * ctx_stride;
-      size_t cc = c;
-      for (; cc + N <= d; cc += N) {
-        auto a0 = hn::Zero(df);
-        for (size_t j = 0; j < L; ++j) a0 = hn::MulAdd(hn::Set(df, p[j]), hn::LoadU(df, h.v + j * h.stride + cc), a0);
-        hn::StoreU(a0, df, out + cc);
-      }
-      for (; cc < d; ++cc) {
-        float acc = 0.f;
-        for (size_t j = 0; j < L; ++j) acc += p[j] * h.v[j * h.stride + cc];
-        out[cc] = acc;
-      }
-    }
+    for (size_t r = 0; r < nrows; ++r) WeightedRowSum(s + (i + r) * Lp, L, h.v, h.stride, c, d, ctx + (i + r) * ctx_stride);
   }
 }
 
 // One query row of one head: scores by vector dot products (four chains over head_dim), the
-// softmax, then ctx = Σ p_j · v_j, head_dim / N accumulators at a time.
+// softmax, then ctx = Σ p_j · v_j.
 void AttentionQueryRow(const HeadRows& h, size_t L, size_t d, float scale, float* ctx, float* scores) {
   const DF df;
   const size_t N = hn::Lanes(df);
@@ -431,28 +445,7 @@ void AttentionQueryRow(const HeadRows& h, size_t L, size_t d, float scale, float
     scores[j] = dot * scale;
   }
   SoftmaxRows(scores, 1, L);
-  size_t c = 0;
-  for (; c + 4 * N <= d; c += 4 * N) {
-    auto a0 = hn::Zero(df), a1 = a0, a2 = a0, a3 = a0;
-    for (size_t j = 0; j < L; ++j) {
-      const float* v = h.v + j * h.stride + c;
-      const auto p = hn::Set(df, scores[j]);
-      a0 = hn::MulAdd(p, hn::LoadU(df, v), a0), a1 = hn::MulAdd(p, hn::LoadU(df, v + N), a1);
-      a2 = hn::MulAdd(p, hn::LoadU(df, v + 2 * N), a2), a3 = hn::MulAdd(p, hn::LoadU(df, v + 3 * N), a3);
-    }
-    hn::StoreU(a0, df, ctx + c), hn::StoreU(a1, df, ctx + c + N);
-    hn::StoreU(a2, df, ctx + c + 2 * N), hn::StoreU(a3, df, ctx + c + 3 * N);
-  }
-  for (; c + N <= d; c += N) {
-    auto a0 = hn::Zero(df);
-    for (size_t j = 0; j < L; ++j) a0 = hn::MulAdd(hn::Set(df, scores[j]), hn::LoadU(df, h.v + j * h.stride + c), a0);
-    hn::StoreU(a0, df, ctx + c);
-  }
-  for (; c < d; ++c) {
-    float acc = 0.f;
-    for (size_t j = 0; j < L; ++j) acc += scores[j] * h.v[j * h.stride + c];
-    ctx[c] = acc;
-  }
+  WeightedRowSum(scores, L, h.v, h.stride, 0, d, ctx);
 }
 
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
