@@ -38,6 +38,7 @@ int run_info(const InfoArgs& a) {
       {"stored_dtype", (*pipeline)->model().weights().stored_dtype()},
       {"compute_dtype", kernels::precision_name((*pipeline)->precision())},
       {"qkv_dtype", kernels::precision_name((*pipeline)->model().qkv_precision())},
+      {"qkv_dtype_layers", (*pipeline)->model().qkv_precision_layers()},
       {"attention_dtype", kernels::precision_name((*pipeline)->model().attention_precision())},
       {"recheck_margin", (*pipeline)->model().recheck_margin()},
       {"tokenizer", (*pipeline)->tokenizer().kind()},

@@ -49,7 +49,9 @@ Result<model::ModelOptions> model_options(const ModelChoice& m) { return model_o
 std::string describe_precision(const model::SequenceClassifier& model) {
   std::string out(kernels::precision_name(model.precision()));
   if (model.qkv_precision() != model.precision()) {
-    out += std::string(" (q/k/v ") + std::string(kernels::precision_name(model.qkv_precision())) + ")";
+    const size_t all = model.weights().weights().layers.size(), qkv = model.qkv_precision_layers();
+    out += std::string(" (q/k/v ") + std::string(kernels::precision_name(model.qkv_precision())) +
+           (qkv == all ? "" : " in the first " + std::to_string(qkv) + " of " + std::to_string(all) + " layers") + ")";
   }
   if (model.recheck_margin() > 0) {
     char margin[32];

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <tuple>
 #include <map>
 
 #include "testing/testdata.h"
@@ -119,20 +120,25 @@ TEST_P(ModelGoldenTest, FastPrecisionsStayCloseToTheGoldenLogits) {
   }
   const Precision attention =
       kernels::precision_supported(Precision::kBF16).ok() ? Precision::kBF16 : Precision::kF32;
-  // (precision, q/k/v precision): int8, bf16, and auto's mix of int8 with bf16 q/k/v.
-  for (auto [precision, qkv] :
-       {std::pair{Precision::kInt8, Precision::kInt8}, std::pair{Precision::kBF16, Precision::kBF16},
-        std::pair{Precision::kInt8, Precision::kBF16}}) {
+  // (precision, q/k/v precision, layers with that q/k/v): int8, bf16, int8 with bf16 q/k/v
+  // everywhere, and auto's int8 with bf16 q/k/v in the first layer.
+  const size_t all = std::numeric_limits<size_t>::max();
+  for (auto [precision, qkv, qkv_layers] :
+       {std::tuple{Precision::kInt8, Precision::kInt8, all}, std::tuple{Precision::kBF16, Precision::kBF16, all},
+        std::tuple{Precision::kInt8, Precision::kBF16, all}, std::tuple{Precision::kInt8, Precision::kBF16, size_t{1}}}) {
     if (!kernels::precision_supported(precision).ok() || !kernels::precision_supported(qkv).ok()) continue;
     ModelOptions options;
     options.precision = precision;
     options.qkv_precision = qkv;
+    options.qkv_precision_layers = qkv_layers;
     options.attention_precision = attention;
     auto model = SequenceClassifier::load(dir, options);
     ASSERT_TRUE(model.ok()) << model.error().message;
     const std::string name =
         std::string(kernels::precision_name(precision)) +
-        (qkv != precision ? " (q/k/v " + std::string(kernels::precision_name(qkv)) + ")" : "");
+        (qkv != precision ? " (q/k/v " + std::string(kernels::precision_name(qkv)) +
+                                (qkv_layers == all ? "" : " in layer 1") + ")"
+                          : "");
     auto logits = (*model)->forward(batch);
     ASSERT_TRUE(logits.ok()) << logits.error().message;
     const size_t C = (*model)->config().num_labels();
@@ -241,6 +247,7 @@ TEST(AutoDtypeTest, IsInt8WithAnFp32RecheckSizedForTheCpu) {
   EXPECT_EQ(options->precision, kernels::Precision::kInt8);
   if (kernels::precision_supported(kernels::Precision::kBF16).ok()) {
     EXPECT_EQ(options->qkv_precision, kernels::Precision::kBF16);
+    EXPECT_EQ(options->qkv_precision_layers, 1u);
     EXPECT_EQ(options->attention_precision, kernels::Precision::kBF16);
     EXPECT_FLOAT_EQ(options->recheck_margin, 0.5f);
   } else {
