@@ -241,8 +241,9 @@ void Attention::attend_first_tokens(const float* q, const float* qkv, const uint
     const HeadRows head{q + b * D + h * d, rows + D, rows + 2 * D, 3 * D};
     attention_query_row(head, L, d, scale, ctx + b * D + h * d, thread_buffer<float, Slot::kScores>(L));
   };
-  // One token's attention is ~L * 2 * hidden multiply-adds: fork only for a batch's worth.
-  if (static_cast<size_t>(cu[batch] - cu[0]) * D < (1u << 15) || omp_in_parallel()) {
+  // One token's attention is ~L * 2 * hidden multiply-adds: fork only for a batch's worth
+  // (run_tasks itself runs inline inside a parallel region).
+  if (static_cast<size_t>(cu[batch] - cu[0]) * D < (1u << 15)) {
     for (size_t t = 0; t < batch * heads_; ++t) one(t);
     return;
   }
