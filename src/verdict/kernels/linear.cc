@@ -247,6 +247,11 @@ struct Linear::Impl {
   struct RowsCall {
     dnnl::primitive primitive;
     memory::desc src, dst, bias;
+    // Made once with the primitive; a call only points src and dst at its rows. Building memory
+    // objects and the argument map for each of a pass's ~30 calls was serial time on the main
+    // thread while the pool's other thread waited.
+    memory src_mem, dst_mem;
+    std::unordered_map<int, memory> args;
   };
   std::vector<std::optional<RowsCall>> by_rows;  // [m - 1]; the last: kBigCallRows
 
@@ -278,7 +283,14 @@ struct Linear::Impl {
       // Some row counts prefer another blocking (brgconv on AVX-512 from 64 rows): ask for the
       // one the weights were packed in.
       if (pd.weights_desc(0) != weight_md) pd = rows_pd(route, dim(m), K, N, rows_types, weight_md, rows_attr);
-      call.emplace(RowsCall{dnnl::primitive(pd), pd.src_desc(0), pd.dst_desc(0), pd.weights_desc(1)});
+      auto& eng = cpu_engine();
+      call.emplace(RowsCall{dnnl::primitive(pd), pd.src_desc(0), pd.dst_desc(0), pd.weights_desc(1), {}, {}, {}});
+      call->src_mem = memory(call->src, eng, nullptr);
+      call->dst_mem = memory(call->dst, eng, nullptr);
+      call->args = {{DNNL_ARG_SRC, call->src_mem},
+                    {DNNL_ARG_WEIGHTS, memory(weight_md, eng, static_cast<void*>(packed.data()))},
+                    {DNNL_ARG_DST, call->dst_mem}};
+      if (rows_types.bias) call->args.emplace(DNNL_ARG_BIAS, memory(call->bias, eng, const_cast<float*>(bias)));
     }
     return *call;
   }
@@ -391,9 +403,9 @@ void Linear::int8_product(const uint8_t* q, size_t rows, Finish&& finish) const 
   auto& eng = cpu_engine();
   auto& strm = cpu_stream();
   const Impl& im = *impl_;
-  const auto K = dim(in_), N = dim(out_);
-  memory wei(im.weight_md, eng, static_cast<void*>(const_cast<uint8_t*>(im.packed.data())));
   if (!im.on_rows_route()) {
+    const auto K = dim(in_), N = dim(out_);
+    memory wei(im.weight_md, eng, static_cast<void*>(const_cast<uint8_t*>(im.packed.data())));
     auto* acc = scratch<int32_t, kAccumulator>(rows * out_);
     memory src({{dim(rows), K}, dt::u8, {K, 1}}, eng, const_cast<uint8_t*>(q));
     memory dst({{dim(rows), N}, dt::s32, {N, 1}}, eng, acc);
@@ -406,9 +418,9 @@ void Linear::int8_product(const uint8_t* q, size_t rows, Finish&& finish) const 
   // batch's (25 MB for 2,000 tokens): the epilogue reads them back from L2/L3, not memory.
   auto* acc = scratch<int32_t, kAccumulator>(std::min(rows, kBigCallRows) * out_);
   for_each_rows_call(rows, [&](size_t r0, size_t m, const auto& call) {
-    memory src(call.src, eng, const_cast<uint8_t*>(q) + r0 * in_);
-    memory dst(call.dst, eng, acc);
-    call.primitive.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+    call.src_mem.set_data_handle(const_cast<uint8_t*>(q) + r0 * in_);
+    call.dst_mem.set_data_handle(acc);
+    call.primitive.execute(strm, call.args);
     strm.wait();
     finish(r0, m, static_cast<const int32_t*>(acc));
   });
@@ -423,11 +435,9 @@ void Linear::for_each_rows_call(size_t rows, Call&& call) const {
 }
 
 void Linear::forward_on_rows_route(const void* x, size_t rows, float* y, size_t y_stride) const {
-  auto& eng = cpu_engine();
   auto& strm = cpu_stream();
   const Impl& im = *impl_;
   const size_t x_row_bytes = in_ * (precision_ == Precision::kBF16 ? sizeof(uint16_t) : sizeof(float));
-  memory wei(im.weight_md, eng, static_cast<void*>(const_cast<uint8_t*>(im.packed.data())));
   // The primitives write dense rows: a column slice of a wider output goes through a staging
   // buffer (one call's rows), copied in first when the layer accumulates.
   const bool dense = y_stride == out_;
@@ -437,11 +447,9 @@ void Linear::forward_on_rows_route(const void* x, size_t rows, float* y, size_t 
     if (!dense && im.accumulate) {
       for (size_t i = 0; i < m; ++i) std::memcpy(staging + i * out_, y + (r0 + i) * y_stride, out_ * sizeof(float));
     }
-    memory src(call.src, eng, const_cast<uint8_t*>(static_cast<const uint8_t*>(x)) + r0 * x_row_bytes);
-    memory dst(call.dst, eng, out);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-    if (im.bias) args.emplace(DNNL_ARG_BIAS, memory(call.bias, eng, const_cast<float*>(im.bias)));
-    call.primitive.execute(strm, args);
+    call.src_mem.set_data_handle(const_cast<uint8_t*>(static_cast<const uint8_t*>(x)) + r0 * x_row_bytes);
+    call.dst_mem.set_data_handle(out);
+    call.primitive.execute(strm, call.args);
     strm.wait();
     if (!dense) {
       for (size_t i = 0; i < m; ++i) std::memcpy(y + (r0 + i) * y_stride, staging + i * out_, out_ * sizeof(float));
