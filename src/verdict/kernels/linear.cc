@@ -244,13 +244,12 @@ struct Linear::Impl {
   Route route = Route::kMatmul;
   RowsTypes rows_types{};
   dnnl::primitive_attr rows_attr;
+  // Memory objects and arguments are made once with the primitive; a call only points src and
+  // dst at its rows. Building them for each of a pass's ~30 calls was serial time on the main
+  // thread while the pool's other thread waited.
   struct RowsCall {
     dnnl::primitive primitive;
-    memory::desc src, dst, bias;
-    // Made once with the primitive; a call only points src and dst at its rows. Building memory
-    // objects and the argument map for each of a pass's ~30 calls was serial time on the main
-    // thread while the pool's other thread waited.
-    memory src_mem, dst_mem;
+    memory src, dst;
     std::unordered_map<int, memory> args;
   };
   std::vector<std::optional<RowsCall>> by_rows;  // [m - 1]; the last: kBigCallRows
@@ -284,13 +283,12 @@ struct Linear::Impl {
       // one the weights were packed in.
       if (pd.weights_desc(0) != weight_md) pd = rows_pd(route, dim(m), K, N, rows_types, weight_md, rows_attr);
       auto& eng = cpu_engine();
-      call.emplace(RowsCall{dnnl::primitive(pd), pd.src_desc(0), pd.dst_desc(0), pd.weights_desc(1), {}, {}, {}});
-      call->src_mem = memory(call->src, eng, nullptr);
-      call->dst_mem = memory(call->dst, eng, nullptr);
-      call->args = {{DNNL_ARG_SRC, call->src_mem},
-                    {DNNL_ARG_WEIGHTS, memory(weight_md, eng, static_cast<void*>(packed.data()))},
-                    {DNNL_ARG_DST, call->dst_mem}};
-      if (rows_types.bias) call->args.emplace(DNNL_ARG_BIAS, memory(call->bias, eng, const_cast<float*>(bias)));
+      memory src(pd.src_desc(0), eng, nullptr), dst(pd.dst_desc(0), eng, nullptr);
+      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
+                                           {DNNL_ARG_WEIGHTS, memory(weight_md, eng, static_cast<void*>(packed.data()))},
+                                           {DNNL_ARG_DST, dst}};
+      if (rows_types.bias) args.emplace(DNNL_ARG_BIAS, memory(pd.weights_desc(1), eng, const_cast<float*>(bias)));
+      call.emplace(RowsCall{dnnl::primitive(pd), src, dst, std::move(args)});
     }
     return *call;
   }
@@ -400,10 +398,10 @@ QuantizedRows Linear::quantize_input(const float* x, size_t rows) const {
 
 template <class Finish>
 void Linear::int8_product(const uint8_t* q, size_t rows, Finish&& finish) const {
-  auto& eng = cpu_engine();
   auto& strm = cpu_stream();
   const Impl& im = *impl_;
   if (!im.on_rows_route()) {
+    auto& eng = cpu_engine();
     const auto K = dim(in_), N = dim(out_);
     memory wei(im.weight_md, eng, static_cast<void*>(const_cast<uint8_t*>(im.packed.data())));
     auto* acc = scratch<int32_t, kAccumulator>(rows * out_);
@@ -418,8 +416,8 @@ void Linear::int8_product(const uint8_t* q, size_t rows, Finish&& finish) const 
   // batch's (25 MB for 2,000 tokens): the epilogue reads them back from L2/L3, not memory.
   auto* acc = scratch<int32_t, kAccumulator>(std::min(rows, kBigCallRows) * out_);
   for_each_rows_call(rows, [&](size_t r0, size_t m, const auto& call) {
-    call.src_mem.set_data_handle(const_cast<uint8_t*>(q) + r0 * in_);
-    call.dst_mem.set_data_handle(acc);
+    call.src.set_data_handle(const_cast<uint8_t*>(q) + r0 * in_);
+    call.dst.set_data_handle(acc);
     call.primitive.execute(strm, call.args);
     strm.wait();
     finish(r0, m, static_cast<const int32_t*>(acc));
@@ -447,8 +445,8 @@ void Linear::forward_on_rows_route(const void* x, size_t rows, float* y, size_t 
     if (!dense && im.accumulate) {
       for (size_t i = 0; i < m; ++i) std::memcpy(staging + i * out_, y + (r0 + i) * y_stride, out_ * sizeof(float));
     }
-    call.src_mem.set_data_handle(const_cast<uint8_t*>(static_cast<const uint8_t*>(x)) + r0 * x_row_bytes);
-    call.dst_mem.set_data_handle(out);
+    call.src.set_data_handle(const_cast<uint8_t*>(static_cast<const uint8_t*>(x)) + r0 * x_row_bytes);
+    call.dst.set_data_handle(out);
     call.primitive.execute(strm, call.args);
     strm.wait();
     if (!dense) {

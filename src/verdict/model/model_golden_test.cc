@@ -8,8 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
-#include <tuple>
 #include <map>
+#include <tuple>
 
 #include "testing/testdata.h"
 #include "verdict/kernels/cpu.h"
