@@ -205,6 +205,62 @@ TEST(LinearTest, Int8LayersHandingOverQuantisedRowsEqualTwoPlainForwards) {
   EXPECT_THROW(out.forward_quantized_output(x.data(), rows, handed), std::logic_error);  // accumulates
 }
 
+TEST(LinearTest, Int8InputQuantisedByTheCallerGivesTheLayersOwnAnswer) {
+  const size_t rows = 300, D = 24, F = 70;
+  auto w1 = random_vector(F * D, 41, 0.3f), b1 = random_vector(F, 42), x = random_vector(rows * D, 43);
+  Linear in(w1.data(), b1.data(), F, D, PostOp::kGeluErf, false, Precision::kInt8);
+  std::vector<float> plain(rows * F), fed(rows * F);
+  in.forward(x.data(), rows, plain.data());
+  std::vector<uint8_t> xv(rows * D), mv(rows * F), hv(rows * F);
+  std::vector<float> xs(rows), ms(rows), hs(rows);
+  std::vector<int32_t> xz(rows), mz(rows), hz(rows);
+  const QuantizedRows xq{xv.data(), xs.data(), xz.data()};
+  // Quantised in two pieces, as a LayerNorm fused into an epilogue does.
+  quantize_activation_rows(x.data(), 100, D, xq);
+  quantize_activation_rows(x.data() + 100 * D, rows - 100, D, xq.from_row(100, D));
+  in.forward_quantized_input(xq, rows, fed.data());
+  EXPECT_EQ(fed, plain);
+  // Quantised in, quantised out: the rows forward_quantized_output() hands on.
+  in.forward_quantized(xq, rows, {mv.data(), ms.data(), mz.data()});
+  in.forward_quantized_output(x.data(), rows, {hv.data(), hs.data(), hz.data()});
+  EXPECT_EQ(mv, hv);
+  EXPECT_EQ(ms, hs);
+  EXPECT_EQ(mz, hz);
+}
+
+class RowsDoneTest : public ::testing::TestWithParam<Precision> {};
+
+// What a fused LayerNorm relies on: every output row reaches `done` exactly once, already final.
+TEST_P(RowsDoneTest, SeesEveryRowOnceAndOnlyWhenItIsFinal) {
+  const Precision precision = GetParam();
+  if (auto st = precision_supported(precision); !st.ok()) GTEST_SKIP() << st.error().message;
+  const size_t D = 24, N = 40;
+  auto w = random_vector(N * D, 51, 0.3f), b = random_vector(N, 52);
+  Linear lin(w.data(), b.data(), N, D, PostOp::kNone, /*accumulate=*/true, precision);
+  for (size_t rows : {1, 7, 64, 300}) {  // one call, several calls of the per-row-count routes
+    SCOPED_TRACE(rows);
+    auto x = random_vector(rows * D, 53), start = random_vector(rows * N, 54);
+    std::vector<float> expected = start, y = start;
+    lin.forward(x.data(), rows, expected.data());
+    std::vector<int> seen(rows, 0);
+    std::vector<float> at_done(rows * N);
+    const auto done = [&](size_t begin, size_t end) {
+      for (size_t r = begin; r < end; ++r) {
+        ++seen[r];  // ranges never overlap, so no two threads touch one row
+        std::copy_n(y.data() + r * N, N, at_done.data() + r * N);
+      }
+    };
+    lin.forward(x.data(), rows, y.data(), 0, done);
+    EXPECT_EQ(y, expected);
+    EXPECT_EQ(at_done, expected);
+    EXPECT_EQ(seen, std::vector<int>(rows, 1));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Precisions, RowsDoneTest,
+                         ::testing::Values(Precision::kF32, Precision::kBF16, Precision::kInt8),
+                         [](const auto& info) { return std::string(precision_name(info.param)); });
+
 TEST(PrecisionTest, NamesRoundTripAndUnknownNamesAreRefused) {
   for (Precision p : {Precision::kF32, Precision::kBF16, Precision::kInt8}) {
     auto parsed = parse_precision(precision_name(p));

@@ -218,6 +218,11 @@ Status precision_supported(Precision p) {
 
 int int8_activation_bits() { return activation_qmax() == 255 ? 8 : 7; }
 
+void quantize_activation_rows(const float* x, size_t rows, size_t cols, const QuantizedRows& q) {
+  static const int qmax = activation_qmax();
+  quantize_rows_u8(x, rows, cols, qmax, q.values, q.scale, q.zero);
+}
+
 std::string kernel_route(Precision p) {
   if (!precision_supported(p).ok()) return "unsupported";
   const Route r = route_for(p);
@@ -432,7 +437,7 @@ void Linear::for_each_rows_call(size_t rows, Call&& call) const {
   }
 }
 
-void Linear::forward_on_rows_route(const void* x, size_t rows, float* y, size_t y_stride) const {
+void Linear::forward_on_rows_route(const void* x, size_t rows, float* y, size_t y_stride, RowsDone done) const {
   auto& strm = cpu_stream();
   const Impl& im = *impl_;
   const size_t x_row_bytes = in_ * (precision_ == Precision::kBF16 ? sizeof(uint16_t) : sizeof(float));
@@ -452,10 +457,12 @@ void Linear::forward_on_rows_route(const void* x, size_t rows, float* y, size_t 
     if (!dense) {
       for (size_t i = 0; i < m; ++i) std::memcpy(y + (r0 + i) * y_stride, staging + i * out_, out_ * sizeof(float));
     }
+    if (done) for_rows(m, out_, [&](size_t b, size_t e) { done(r0 + b, r0 + e); });
   });
 }
 
-void Linear::forward_quantized_input(const QuantizedRows& in, size_t rows, float* y, size_t y_stride) const {
+void Linear::forward_quantized_input(const QuantizedRows& in, size_t rows, float* y, size_t y_stride,
+                                     RowsDone done) const {
   if (precision_ != Precision::kInt8) throw std::logic_error("forward_quantized_input: not an int8 layer");
   if (rows == 0) return;
   if (y_stride == 0) y_stride = out_;
@@ -465,24 +472,24 @@ void Linear::forward_quantized_input(const QuantizedRows& in, size_t rows, float
       const Dequantize how{in.scale + r0 + b, in.zero + r0 + b, im.col_scale.data(), im.col_sum.data(), im.bias,
                            im.post_op, im.accumulate};
       dequantize_rows(acc + b * out_, e - b, out_, how, y + (r0 + b) * y_stride, y_stride);
+      if (done) done(r0 + b, r0 + e);
     });
   });
 }
 
-void Linear::forward_quantized_output(const float* x, size_t rows, const QuantizedRows& out) const {
+void Linear::forward_quantized(const QuantizedRows& in, size_t rows, const QuantizedRows& out) const {
   if (precision_ != Precision::kInt8 || impl_->accumulate) {
-    throw std::logic_error("forward_quantized_output: not an int8 layer without accumulation");
+    throw std::logic_error("forward_quantized: not an int8 layer without accumulation");
   }
   if (rows == 0) return;
   const Impl& im = *impl_;
-  const QuantizedRows q = quantize_input(x, rows);
-  int8_product(q.values, rows, [&](size_t r0, size_t m, const int32_t* acc) {
+  int8_product(in.values, rows, [&](size_t r0, size_t m, const int32_t* acc) {
     for_rows(m, out_, [&](size_t b, size_t e) {
       thread_local std::vector<float> row;  // one output row, hot in L1 between the two steps
       if (row.size() < out_) row.resize(out_);
       for (size_t i = b; i < e; ++i) {
         const size_t r = r0 + i;
-        const Dequantize how{q.scale + r, q.zero + r, im.col_scale.data(), im.col_sum.data(), im.bias,
+        const Dequantize how{in.scale + r, in.zero + r, im.col_scale.data(), im.col_sum.data(), im.bias,
                              im.post_op, false};
         dequantize_rows(acc + i * out_, 1, out_, how, row.data(), out_);
         quantize_rows_u8(row.data(), 1, out_, im.qmax, out.values + r * out_, out.scale + r, out.zero + r);
@@ -491,12 +498,20 @@ void Linear::forward_quantized_output(const float* x, size_t rows, const Quantiz
   });
 }
 
-void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride) const {
+void Linear::forward_quantized_output(const float* x, size_t rows, const QuantizedRows& out) const {
+  if (precision_ != Precision::kInt8 || impl_->accumulate) {  // before reading x
+    throw std::logic_error("forward_quantized_output: not an int8 layer without accumulation");
+  }
+  if (rows == 0) return;
+  forward_quantized(quantize_input(x, rows), rows, out);
+}
+
+void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride, RowsDone done) const {
   if (rows == 0) return;
   if (y_stride == 0) y_stride = out_;
   if (precision_ == Precision::kInt8) {
     const QuantizedRows q = quantize_input(x, rows);
-    forward_quantized_input(q, rows, y, y_stride);
+    forward_quantized_input(q, rows, y, y_stride, done);
     return;
   }
   const void* src_data = x;
@@ -506,7 +521,7 @@ void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride) con
     src_data = xb;
   }
   if (impl_->on_rows_route()) {
-    forward_on_rows_route(src_data, rows, y, y_stride);
+    forward_on_rows_route(src_data, rows, y, y_stride, done);
     return;
   }
   auto& eng = cpu_engine();
@@ -523,6 +538,7 @@ void Linear::forward(const float* x, size_t rows, float* y, size_t y_stride) con
   if (im.bias) args.emplace(DNNL_ARG_BIAS, memory(im.bias_md, eng, const_cast<float*>(im.bias)));
   im.primitive.execute(strm, args);
   strm.wait();
+  if (done) for_rows(rows, out_, [&](size_t b, size_t e) { done(b, e); });
 }
 
 }  // namespace verdict::kernels

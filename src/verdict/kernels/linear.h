@@ -41,7 +41,35 @@ struct QuantizedRows {
   uint8_t* values;  // [rows, features]
   float* scale;     // [rows]
   int32_t* zero;    // [rows]
+  // The rows from `first` on, of rows `features` wide.
+  QuantizedRows from_row(size_t first, size_t features) const {
+    return {values + first * features, scale + first, zero + first};
+  }
 };
+
+// What a caller runs on each block of a layer's finished output rows [begin, end) (rows of the
+// whole call), on the thread that wrote them, while they are still in its cache: how a model fuses
+// the steps that follow a product (LayerNorm, quantising for the next product) into its epilogue
+// instead of going over the rows again in forks of their own. A non-owning reference to a
+// callable, so that passing one allocates nothing.
+class RowsDone {
+ public:
+  RowsDone() = default;
+  template <class F>
+  RowsDone(const F& f)  // NOLINT(google-explicit-constructor): passed as a lambda
+      : object_(&f), call_([](const void* o, size_t b, size_t e) { (*static_cast<const F*>(o))(b, e); }) {}
+  explicit operator bool() const { return call_ != nullptr; }
+  void operator()(size_t begin, size_t end) const { call_(object_, begin, end); }
+
+ private:
+  const void* object_ = nullptr;
+  void (*call_)(const void*, size_t, size_t) = nullptr;
+};
+
+// Quantises rows of f32 activations as this CPU's int8 layers do (qmax 2^int8_activation_bits() - 1),
+// on the calling thread: a caller that quantises a layer's input itself, for
+// forward_quantized_input(), gets the rows that forward() would have made.
+void quantize_activation_rows(const float* x, size_t rows, size_t cols, const QuantizedRows& q);
 
 // Weights come in PyTorch layout [out_features, in_features]. When copies_weights(precision)
 // (and the WeightUse is kBest) they are converted/packed in the constructor and never read again; else they are used in
@@ -63,14 +91,18 @@ class Linear {
 
   // x: [rows, in_features] row-major; y: [rows, out_features] with rows `y_stride` floats
   // apart (0: out_features), so outputs can land in a column slice of a wider matrix.
-  void forward(const float* x, size_t rows, float* y, size_t y_stride = 0) const;
+  // `done` (optional) runs on the finished output rows, as RowsDone says.
+  void forward(const float* x, size_t rows, float* y, size_t y_stride = 0, RowsDone done = {}) const;
 
   // kInt8 only. Two int8 layers in a row (the feed-forward) hand over their activations already
   // quantised: the first writes each output row straight into `out` (in_features of the next
   // layer wide), so its f32 rows never go through memory; the second takes them as they are.
   // Same answers as forward() into f32 and forward() from it. Not with accumulate.
+  // forward_quantized() takes them quantised and hands them on quantised.
   void forward_quantized_output(const float* x, size_t rows, const QuantizedRows& out) const;
-  void forward_quantized_input(const QuantizedRows& in, size_t rows, float* y, size_t y_stride = 0) const;
+  void forward_quantized_input(const QuantizedRows& in, size_t rows, float* y, size_t y_stride = 0,
+                               RowsDone done = {}) const;
+  void forward_quantized(const QuantizedRows& in, size_t rows, const QuantizedRows& out) const;
 
   // Whether layers of this precision copy their weights on this CPU (see the class comment).
   static bool copies_weights(Precision precision);
@@ -92,7 +124,7 @@ class Linear {
   template <class Call>
   void for_each_rows_call(size_t rows, Call&& call) const;
   // x: f32 rows, or bf16 for kBF16.
-  void forward_on_rows_route(const void* x, size_t rows, float* y, size_t y_stride) const;
+  void forward_on_rows_route(const void* x, size_t rows, float* y, size_t y_stride, RowsDone done) const;
   // kInt8: x quantised per row into this thread's scratch.
   QuantizedRows quantize_input(const float* x, size_t rows) const;
   std::unique_ptr<Impl> impl_;

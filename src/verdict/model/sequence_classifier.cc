@@ -260,20 +260,35 @@ bool SequenceClassifier::wait_for_packing() const {
   return ready_layers_.load() == layers_.size() && reference_packed;
 }
 
-void SequenceClassifier::project(const Layer& layer, const float* x, size_t rows, float* out,
-                                 bool keys_and_values_only) const {
+void SequenceClassifier::project(const Layer& layer, const float* x, const kernels::QuantizedRows* xq, size_t rows,
+                                 float* out, bool keys_and_values_only) const {
   const size_t D = config_.hidden_size;
+  const auto run = [&](const kernels::Linear& linear, float* y) {
+    if (xq) linear.forward_quantized_input(*xq, rows, y, 3 * D);
+    else linear.forward(x, rows, y, 3 * D);
+  };
   if (!keys_and_values_only && layer.qkv) {
-    layer.qkv->forward(x, rows, out, 3 * D);
+    run(*layer.qkv, out);
     return;
   }
   if (layer.kv) {
-    layer.kv->forward(x, rows, out + D, 3 * D);
+    run(*layer.kv, out + D);
   } else {
-    layer.key->forward(x, rows, out + D, 3 * D);
-    layer.value->forward(x, rows, out + 2 * D, 3 * D);
+    run(*layer.key, out + D);
+    run(*layer.value, out + 2 * D);
   }
-  if (!keys_and_values_only) layer.query->forward(x, rows, out, 3 * D);
+  if (!keys_and_values_only) run(*layer.query, out);
+}
+
+bool SequenceClassifier::projects_int8(const Layer& layer) {
+  // A layer's projections share one precision (the last layer's query, for [CLS], is not one of them).
+  const kernels::Linear& first = layer.qkv ? *layer.qkv : layer.kv ? *layer.kv : *layer.key;
+  return first.precision() == kernels::Precision::kInt8;
+}
+
+kernels::QuantizedRows SequenceClassifier::quantized_hidden(size_t slot, size_t rows) {
+  return {grow(hidden_quantized_[slot], rows * config_.hidden_size), grow(hidden_scale_[slot], rows),
+          grow(hidden_zero_[slot], rows)};
 }
 
 Status SequenceClassifier::validate(const Batch& batch) const {
@@ -344,7 +359,8 @@ void SequenceClassifier::embed(const Batch& batch) {
                       config_.layer_norm_eps);
 }
 
-void SequenceClassifier::feed_forward(const Layer& layer, float* x, size_t rows) {
+void SequenceClassifier::feed_forward(const Layer& layer, float* x, const kernels::QuantizedRows* xq, size_t rows,
+                                      kernels::RowsDone done) {
   const size_t D = config_.hidden_size;
   const size_t chunk = std::min(rows, kFeedForwardRows), F = config_.intermediate_size;
   // int8: the intermediate goes from one product to the next already quantised (1 byte a value).
@@ -356,12 +372,15 @@ void SequenceClassifier::feed_forward(const Layer& layer, float* x, size_t rows)
   for (size_t r = 0; r < rows; r += kFeedForwardRows) {
     const size_t n = std::min(kFeedForwardRows, rows - r);
     float* part = x + r * D;  // += feed-forward output (residual)
+    const auto part_done = [&](size_t b, size_t e) { done(r + b, r + e); };
+    const kernels::RowsDone on_part = done ? kernels::RowsDone(part_done) : kernels::RowsDone();
     if (quantised) {
-      layer.ffn_in.forward_quantized_output(part, n, mid);
-      layer.ffn_out.forward_quantized_input(mid, n, part);
+      if (xq) layer.ffn_in.forward_quantized(xq->from_row(r, D), n, mid);
+      else layer.ffn_in.forward_quantized_output(part, n, mid);
+      layer.ffn_out.forward_quantized_input(mid, n, part, 0, on_part);
     } else {
       layer.ffn_in.forward(part, n, ffn);
-      layer.ffn_out.forward(ffn, n, part);
+      layer.ffn_out.forward(ffn, n, part, 0, on_part);
     }
   }
 }
@@ -431,16 +450,30 @@ Result<std::vector<float>> SequenceClassifier::forward_once(const Batch& batch) 
     in_place_readers_.fetch_sub(1);
     reader.count = nullptr;
   }
+  // Each LayerNorm runs in the epilogue of the product before it, on that product's rows while
+  // they are in cache, and quantises them there for the product after it when that one is int8:
+  // one fork of the pool instead of three, no extra pass over the rows, the same numbers.
+  const auto norm_rows = [&](float* x, const LayerNormWeights& norm, const kernels::QuantizedRows* q) {
+    return [=](size_t b, size_t e) {
+      kernels::layer_norm(x + b * D, norm.gamma, norm.beta, x + b * D, e - b, D, eps);
+      if (q) kernels::quantize_activation_rows(x + b * D, e - b, D, q->from_row(b, D));
+    };
+  };
+  const kernels::QuantizedRows ffn_input = quantized_hidden(0, T), next_input = quantized_hidden(1, T);
+  bool h_quantized = false;  // next_input holds h (made by the last LayerNorm)
+
   // Every layer but the last runs on all tokens.
   for (size_t l = 0; l + 1 < layers_.size(); ++l) {
     const Layer& layer = this->layer(l, packed);
     const auto& w = weights.layers[l];
-    project(layer, h, T, qkv, /*keys_and_values_only=*/false);
+    project(layer, h, h_quantized ? &next_input : nullptr, T, qkv, /*keys_and_values_only=*/false);
     attention_.forward_packed(qkv, batch.cu_seq_lengths.data(), B, ctx);
-    layer.attention_output.forward(ctx, T, h);  // h += attention output (residual)
-    kernels::layer_norm(h, w.attention_norm.gamma, w.attention_norm.beta, h, T, D, eps);
-    feed_forward(layer, h, T);
-    kernels::layer_norm(h, w.output_norm.gamma, w.output_norm.beta, h, T, D, eps);
+    const bool ffn_int8 = layer.ffn_in.precision() == kernels::Precision::kInt8;
+    // h += attention output (residual), then LayerNorm
+    layer.attention_output.forward(ctx, T, h, 0, norm_rows(h, w.attention_norm, ffn_int8 ? &ffn_input : nullptr));
+    h_quantized = projects_int8(this->layer(l + 1, packed));
+    feed_forward(layer, h, ffn_int8 ? &ffn_input : nullptr, T,
+                 norm_rows(h, w.output_norm, h_quantized ? &next_input : nullptr));
   }
 
   // The head reads only the first token ([CLS]) of each sequence, so the last layer needs keys
@@ -453,15 +486,16 @@ Result<std::vector<float>> SequenceClassifier::forward_once(const Batch& batch) 
   {
     const Layer& layer = this->layer(layers_.size() - 1, packed);
     const auto& w = weights.layers.back();
-    project(layer, h, T, qkv, /*keys_and_values_only=*/true);
+    project(layer, h, h_quantized ? &next_input : nullptr, T, qkv, /*keys_and_values_only=*/true);
     float* q = grow(cls_query_, B * D);
     float* cls_ctx = grow(cls_context_, B * D);
     layer.query->forward(cls, B, q);
     attention_.attend_first_tokens(q, qkv, batch.cu_seq_lengths.data(), B, cls_ctx);
-    layer.attention_output.forward(cls_ctx, B, cls);  // cls += attention output (residual)
-    kernels::layer_norm(cls, w.attention_norm.gamma, w.attention_norm.beta, cls, B, D, eps);
-    feed_forward(layer, cls, B);
-    kernels::layer_norm(cls, w.output_norm.gamma, w.output_norm.beta, cls, B, D, eps);
+    const bool ffn_int8 = layer.ffn_in.precision() == kernels::Precision::kInt8;
+    // cls += attention output (residual), then LayerNorm
+    layer.attention_output.forward(cls_ctx, B, cls, 0,
+                                   norm_rows(cls, w.attention_norm, ffn_int8 ? &ffn_input : nullptr));
+    feed_forward(layer, cls, ffn_int8 ? &ffn_input : nullptr, B, norm_rows(cls, w.output_norm, nullptr));
   }
   pre_head_.forward(cls, B, pooled);
   std::vector<float> logits(B * config_.num_labels());

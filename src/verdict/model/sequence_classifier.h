@@ -133,11 +133,20 @@ class SequenceClassifier {
   const Layer& layer(size_t l, size_t packed_layers) const {
     return l < packed_layers ? *layers_[l] : in_place_[l];
   }
-  // Projects rows of `x` to q|k|v (or k|v only) columns of `out` (row stride 3 * hidden).
-  void project(const Layer& layer, const float* x, size_t rows, float* out, bool keys_and_values_only) const;
+  // Projects rows of `x` to q|k|v (or k|v only) columns of `out` (row stride 3 * hidden); from
+  // `xq`, x already quantised, when given (the projections are then int8).
+  void project(const Layer& layer, const float* x, const kernels::QuantizedRows* xq, size_t rows, float* out,
+               bool keys_and_values_only) const;
+  // Whether the layer's key/value projection (and q/k/v where fused) is int8: then the rows it
+  // reads are quantised by the LayerNorm before it.
+  static bool projects_int8(const Layer& layer);
   // x += feed_forward(x) for `rows` rows, in chunks, so the intermediate activations (4x wider
-  // than the hidden state) take a fixed buffer instead of one that grows with the batch.
-  void feed_forward(const Layer& layer, float* x, size_t rows);
+  // than the hidden state) take a fixed buffer instead of one that grows with the batch. `xq`:
+  // x already quantised (int8 layers), or null; `done` runs on x's rows once they are final.
+  void feed_forward(const Layer& layer, float* x, const kernels::QuantizedRows* xq, size_t rows,
+                    kernels::RowsDone done);
+  // Grow-only buffers for `rows` quantised hidden states.
+  kernels::QuantizedRows quantized_hidden(size_t slot, size_t rows);
   Status validate(const Batch& batch) const;
   void embed(const Batch& batch);
 
@@ -166,6 +175,11 @@ class SequenceClassifier {
   HugePageVector<uint8_t> ffn_quantized_;  // int8: the feed-forward intermediate, quantised
   HugePageVector<float> ffn_scale_;
   HugePageVector<int32_t> ffn_zero_;
+  // int8: the hidden state quantised by a LayerNorm for the product after it ([0]: the
+  // feed-forward's input, [1]: the next layer's projections).
+  HugePageVector<uint8_t> hidden_quantized_[2];
+  HugePageVector<float> hidden_scale_[2];
+  HugePageVector<int32_t> hidden_zero_[2];
 };
 
 }  // namespace verdict::model
