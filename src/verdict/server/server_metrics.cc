@@ -6,8 +6,7 @@ const std::vector<double> kSeconds = metrics::exponential_buckets(0.0005, 2, 16)
 }  // namespace
 
 ServerMetrics::ServerMetrics(metrics::Registry& r)
-    : registry_(r),
-      requests_(r.counter("verdict_requests_total", "HTTP requests by route, method and status",
+    : requests_(r.counter("verdict_requests_total", "HTTP requests by route, method and status",
                           {"route", "method", "status"})),
       failures_(r.counter("verdict_request_failures_total", "Failed requests by reason", {"reason"})),
       request_duration_(r.histogram("verdict_request_duration_seconds", "Whole request time by route", kSeconds,

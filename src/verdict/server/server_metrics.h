@@ -10,6 +10,7 @@ namespace verdict::server {
 
 class ServerMetrics final : public runtime::BatchObserver {
  public:
+  // Registers the families in `registry`, which renders them (and must outlive this).
   explicit ServerMetrics(metrics::Registry& registry);
 
   void on_request(const std::string& route, const std::string& method, int status, double seconds);
@@ -18,8 +19,8 @@ class ServerMetrics final : public runtime::BatchObserver {
   void set_model_info(const std::string& model_id, const std::string& architecture, const std::string& dtype,
                       const std::string& version);
   void set_in_flight(size_t n);
-  void on_discord(const std::string& outcome);
-  void on_webhook(const std::string& result);  // "delivered", "failed"  // "complaint", "review", "ping", "other"
+  void on_discord(const std::string& outcome);  // "complaint", "review", "ping", "other"
+  void on_webhook(const std::string& result);   // "delivered", "failed"
 
   // Result cache lookups of one request, and entries it evicted.
   void on_cache(size_t hits, size_t misses, size_t evictions);
@@ -30,7 +31,6 @@ class ServerMetrics final : public runtime::BatchObserver {
   void on_queue_size(size_t sequences) override;
 
  private:
-  metrics::Registry& registry_;
   metrics::Family<metrics::Counter>& requests_;
   metrics::Family<metrics::Counter>& failures_;
   metrics::Family<metrics::Histogram>& request_duration_;
