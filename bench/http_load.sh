@@ -60,12 +60,38 @@ done = function(summary, latency, requests)
 end
 LUA
 
+# The server's own account (/metrics), so that HTTP time can be told from model time: sums of
+# inference, queue and tokenising seconds, their request count, and inputs rechecked in fp32.
+server_totals() {
+  python3 - "http://127.0.0.1:$port/metrics" <<'PY'
+import sys, urllib.request
+want = {"verdict_inference_duration_seconds_sum": 0, "verdict_inference_duration_seconds_count": 0,
+        "verdict_queue_duration_seconds_sum": 0, "verdict_tokenization_duration_seconds_sum": 0,
+        "verdict_rechecked_inputs_total": 0}
+for line in urllib.request.urlopen(sys.argv[1], timeout=10).read().decode().splitlines():
+    name, _, value = line.partition(" ")
+    if name in want:
+        want[name] = float(value)
+print(" ".join(str(v) for v in want.values()))
+PY
+}
+
 echo "model $model, $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), ${secs}s per level"
-printf "%11s %10s %10s %9s %9s %9s %7s %9s\n" concurrency requests "req/s" "p50 ms" "p90 ms" "p99 ms" errors "RSS MB"
+echo "server ms: mean inference / queue + tokenising per request, from /metrics; rechecked: % of inputs recomputed in fp32"
+printf "%11s %10s %10s %9s %9s %9s %7s %9s %10s %10s %9s\n" concurrency requests "req/s" "p50 ms" "p90 ms" "p99 ms" errors "RSS MB" \
+  "infer ms" "other ms" rechecked
 for c in $levels; do
   threads=$(( c < 2 ? 1 : 2 ))
+  read -r inf0 count0 queue0 tok0 rechecked0 <<<"$(server_totals)"
   line=$(wrk -t"$threads" -c"$c" -d"${secs}s" --latency -s "$work/post.lua" "http://127.0.0.1:$port" | grep '^RESULT')
   rss=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$pid/status")
+  read -r inf1 count1 queue1 tok1 rechecked1 <<<"$(server_totals)"
   read -r _ n rate p50 p90 p99 errs timeouts <<<"$line"
-  printf "%11s %10s %10s %9s %9s %9s %7s %9s\n" "$c" "$n" "$rate" "$p50" "$p90" "$p99" "$((errs + timeouts))" "$rss"
+  server=$(python3 -c "
+n = max($count1 - $count0, 1)
+print('%.3f %.3f %.1f%%' % (($inf1 - $inf0) * 1e3 / n, ($queue1 - $queue0 + $tok1 - $tok0) * 1e3 / n,
+                          100 * ($rechecked1 - $rechecked0) / n))")
+  read -r infer other rechecked <<<"$server"
+  printf "%11s %10s %10s %9s %9s %9s %7s %9s %10s %10s %9s\n" "$c" "$n" "$rate" "$p50" "$p90" "$p99" "$((errs + timeouts))" "$rss" \
+    "$infer" "$other" "$rechecked"
 done
