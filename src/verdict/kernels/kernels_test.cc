@@ -216,8 +216,8 @@ TEST(LinearTest, Int8InputQuantisedByTheCallerGivesTheLayersOwnAnswer) {
   std::vector<int32_t> xz(rows), mz(rows), hz(rows);
   const QuantizedRows xq{xv.data(), xs.data(), xz.data()};
   // Quantised in two pieces, as a LayerNorm fused into an epilogue does.
-  quantize_activation_rows(x.data(), 100, D, xq);
-  quantize_activation_rows(x.data() + 100 * D, rows - 100, D, xq.from_row(100, D));
+  in.quantize_input_rows(x.data(), 100, xq);
+  in.quantize_input_rows(x.data() + 100 * D, rows - 100, xq.from_row(100, D));
   in.forward_quantized_input(xq, rows, fed.data());
   EXPECT_EQ(fed, plain);
   // Quantised in, quantised out: the rows forward_quantized_output() hands on.

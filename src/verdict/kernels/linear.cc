@@ -218,11 +218,6 @@ Status precision_supported(Precision p) {
 
 int int8_activation_bits() { return activation_qmax() == 255 ? 8 : 7; }
 
-void quantize_activation_rows(const float* x, size_t rows, size_t cols, const QuantizedRows& q) {
-  static const int qmax = activation_qmax();
-  quantize_rows_u8(x, rows, cols, qmax, q.values, q.scale, q.zero);
-}
-
 std::string kernel_route(Precision p) {
   if (!precision_supported(p).ok()) return "unsupported";
   const Route r = route_for(p);
@@ -395,10 +390,13 @@ size_t Linear::owned_weight_bytes() const {
 QuantizedRows Linear::quantize_input(const float* x, size_t rows) const {
   const QuantizedRows q{scratch<uint8_t, kQuantized>(rows * in_), scratch<float, kRowScale>(rows),
                         scratch<int32_t, kRowZero>(rows)};
-  for_rows(rows, in_, [&](size_t b, size_t e) {
-    quantize_rows_u8(x + b * in_, e - b, in_, impl_->qmax, q.values + b * in_, q.scale + b, q.zero + b);
-  });
+  for_rows(rows, in_, [&](size_t b, size_t e) { quantize_input_rows(x + b * in_, e - b, q.from_row(b, in_)); });
   return q;
+}
+
+void Linear::quantize_input_rows(const float* x, size_t rows, const QuantizedRows& out) const {
+  if (precision_ != Precision::kInt8) throw std::logic_error("quantize_input_rows: not an int8 layer");
+  quantize_rows_u8(x, rows, in_, impl_->qmax, out.values, out.scale, out.zero);
 }
 
 template <class Finish>

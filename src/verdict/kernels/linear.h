@@ -66,11 +66,6 @@ class RowsDone {
   void (*call_)(const void*, size_t, size_t) = nullptr;
 };
 
-// Quantises rows of f32 activations as this CPU's int8 layers do (qmax 2^int8_activation_bits() - 1),
-// on the calling thread: a caller that quantises a layer's input itself, for
-// forward_quantized_input(), gets the rows that forward() would have made.
-void quantize_activation_rows(const float* x, size_t rows, size_t cols, const QuantizedRows& q);
-
 // Weights come in PyTorch layout [out_features, in_features]. When copies_weights(precision)
 // (and the WeightUse is kBest) they are converted/packed in the constructor and never read again; else they are used in
 // place and the caller keeps them alive. Thread-compatible: forward() may not run concurrently
@@ -103,6 +98,9 @@ class Linear {
   void forward_quantized_input(const QuantizedRows& in, size_t rows, float* y, size_t y_stride = 0,
                                RowsDone done = {}) const;
   void forward_quantized(const QuantizedRows& in, size_t rows, const QuantizedRows& out) const;
+  // kInt8: quantises rows of this layer's input as forward() does, on the calling thread, for a
+  // caller that hands them to forward_quantized_input() / forward_quantized() later.
+  void quantize_input_rows(const float* x, size_t rows, const QuantizedRows& out) const;
 
   // Whether layers of this precision copy their weights on this CPU (see the class comment).
   static bool copies_weights(Precision precision);

@@ -280,10 +280,11 @@ void SequenceClassifier::project(const Layer& layer, const float* x, const kerne
   if (!keys_and_values_only) run(*layer.query, out);
 }
 
-bool SequenceClassifier::projects_int8(const Layer& layer) {
-  // A layer's projections share one precision (the last layer's query, for [CLS], is not one of them).
+const kernels::Linear* SequenceClassifier::int8_projection(const Layer& layer) {
+  // A layer's projections share one precision and input (the last layer's query, for [CLS], is
+  // not one of them), so the first one's quantising serves all.
   const kernels::Linear& first = layer.qkv ? *layer.qkv : layer.kv ? *layer.kv : *layer.key;
-  return first.precision() == kernels::Precision::kInt8;
+  return first.precision() == kernels::Precision::kInt8 ? &first : nullptr;
 }
 
 kernels::QuantizedRows SequenceClassifier::quantized_hidden(size_t slot, size_t rows) {
@@ -385,6 +386,28 @@ void SequenceClassifier::feed_forward(const Layer& layer, float* x, const kernel
   }
 }
 
+void SequenceClassifier::finish_layer(const Layer& layer, const EncoderLayerWeights& w, const float* ctx, float* x,
+                                      size_t rows, const kernels::Linear* next, const kernels::QuantizedRows& next_input) {
+  const size_t D = config_.hidden_size;
+  const float eps = config_.layer_norm_eps;
+  // Each LayerNorm runs in the epilogue of the product before it, on that product's rows while
+  // they are in cache, and quantises them there for the int8 product after it: one fork of the
+  // pool instead of three, no extra pass over the rows, the same numbers.
+  const auto norm_rows = [&](const LayerNormWeights& norm, const kernels::Linear* reader,
+                             const kernels::QuantizedRows& q) {
+    return [=](size_t b, size_t e) {
+      kernels::layer_norm(x + b * D, norm.gamma, norm.beta, x + b * D, e - b, D, eps);
+      if (reader) reader->quantize_input_rows(x + b * D, e - b, q.from_row(b, D));
+    };
+  };
+  const kernels::Linear* ffn_in = layer.ffn_in.precision() == kernels::Precision::kInt8 ? &layer.ffn_in : nullptr;
+  const kernels::QuantizedRows ffn_input = ffn_in ? quantized_hidden(0, rows) : kernels::QuantizedRows{};
+  // x += attention output (residual), then LayerNorm
+  layer.attention_output.forward(ctx, rows, x, 0, norm_rows(w.attention_norm, ffn_in, ffn_input));
+  // x += feed-forward (residual), then LayerNorm
+  feed_forward(layer, x, ffn_in ? &ffn_input : nullptr, rows, norm_rows(w.output_norm, next, next_input));
+}
+
 Result<std::vector<float>> SequenceClassifier::forward(const Batch& batch) {
   auto logits = forward_once(batch);
   if (!logits.ok()) return logits;
@@ -432,7 +455,6 @@ Result<std::vector<float>> SequenceClassifier::forward_once(const Batch& batch) 
   float* h = grow(hidden_, T * D);
   float* qkv = grow(qkv_, T * 3 * D);
   float* ctx = grow(context_, T * D);
-  const float eps = config_.layer_norm_eps;
 
   embed(batch);
   const auto& weights = store_->weights();
@@ -450,17 +472,9 @@ Result<std::vector<float>> SequenceClassifier::forward_once(const Batch& batch) 
     in_place_readers_.fetch_sub(1);
     reader.count = nullptr;
   }
-  // Each LayerNorm runs in the epilogue of the product before it, on that product's rows while
-  // they are in cache, and quantises them there for the product after it when that one is int8:
-  // one fork of the pool instead of three, no extra pass over the rows, the same numbers.
-  const auto norm_rows = [&](float* x, const LayerNormWeights& norm, const kernels::QuantizedRows* q) {
-    return [=](size_t b, size_t e) {
-      kernels::layer_norm(x + b * D, norm.gamma, norm.beta, x + b * D, e - b, D, eps);
-      if (q) kernels::quantize_activation_rows(x + b * D, e - b, D, q->from_row(b, D));
-    };
-  };
-  const kernels::QuantizedRows ffn_input = quantized_hidden(0, T), next_input = quantized_hidden(1, T);
-  bool h_quantized = false;  // next_input holds h (made by the last LayerNorm)
+  // next_input holds h quantised for the next layer's projections (made by the last LayerNorm).
+  const kernels::QuantizedRows next_input = quantized_hidden(1, T);
+  bool h_quantized = false;
 
   // Every layer but the last runs on all tokens.
   for (size_t l = 0; l + 1 < layers_.size(); ++l) {
@@ -468,12 +482,9 @@ Result<std::vector<float>> SequenceClassifier::forward_once(const Batch& batch) 
     const auto& w = weights.layers[l];
     project(layer, h, h_quantized ? &next_input : nullptr, T, qkv, /*keys_and_values_only=*/false);
     attention_.forward_packed(qkv, batch.cu_seq_lengths.data(), B, ctx);
-    const bool ffn_int8 = layer.ffn_in.precision() == kernels::Precision::kInt8;
-    // h += attention output (residual), then LayerNorm
-    layer.attention_output.forward(ctx, T, h, 0, norm_rows(h, w.attention_norm, ffn_int8 ? &ffn_input : nullptr));
-    h_quantized = projects_int8(this->layer(l + 1, packed));
-    feed_forward(layer, h, ffn_int8 ? &ffn_input : nullptr, T,
-                 norm_rows(h, w.output_norm, h_quantized ? &next_input : nullptr));
+    const kernels::Linear* next = int8_projection(this->layer(l + 1, packed));
+    finish_layer(layer, w, ctx, h, T, next, next_input);
+    h_quantized = next != nullptr;
   }
 
   // The head reads only the first token ([CLS]) of each sequence, so the last layer needs keys
@@ -491,11 +502,7 @@ Result<std::vector<float>> SequenceClassifier::forward_once(const Batch& batch) 
     float* cls_ctx = grow(cls_context_, B * D);
     layer.query->forward(cls, B, q);
     attention_.attend_first_tokens(q, qkv, batch.cu_seq_lengths.data(), B, cls_ctx);
-    const bool ffn_int8 = layer.ffn_in.precision() == kernels::Precision::kInt8;
-    // cls += attention output (residual), then LayerNorm
-    layer.attention_output.forward(cls_ctx, B, cls, 0,
-                                   norm_rows(cls, w.attention_norm, ffn_int8 ? &ffn_input : nullptr));
-    feed_forward(layer, cls, ffn_int8 ? &ffn_input : nullptr, B, norm_rows(cls, w.output_norm, nullptr));
+    finish_layer(layer, w, cls_ctx, cls, B, nullptr, {});
   }
   pre_head_.forward(cls, B, pooled);
   std::vector<float> logits(B * config_.num_labels());

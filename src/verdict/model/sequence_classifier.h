@@ -137,9 +137,14 @@ class SequenceClassifier {
   // `xq`, x already quantised, when given (the projections are then int8).
   void project(const Layer& layer, const float* x, const kernels::QuantizedRows* xq, size_t rows, float* out,
                bool keys_and_values_only) const;
-  // Whether the layer's key/value projection (and q/k/v where fused) is int8: then the rows it
-  // reads are quantised by the LayerNorm before it.
-  static bool projects_int8(const Layer& layer);
+  // The layer's key/value projection (q/k/v where fused) if it is int8, else null: then the
+  // rows it reads are quantised by the LayerNorm before it.
+  static const kernels::Linear* int8_projection(const Layer& layer);
+  // The rest of a layer after attention, on `rows` rows: x += ctx's output projection, LayerNorm,
+  // x += feed-forward, LayerNorm. When `next` (an int8 layer) reads x next, the last LayerNorm
+  // also quantises x for it into next_input.
+  void finish_layer(const Layer& layer, const EncoderLayerWeights& w, const float* ctx, float* x, size_t rows,
+                    const kernels::Linear* next, const kernels::QuantizedRows& next_input);
   // x += feed_forward(x) for `rows` rows, in chunks, so the intermediate activations (4x wider
   // than the hidden state) take a fixed buffer instead of one that grows with the batch. `xq`:
   // x already quantised (int8 layers), or null; `done` runs on x's rows once they are final.
@@ -176,7 +181,7 @@ class SequenceClassifier {
   HugePageVector<float> ffn_scale_;
   HugePageVector<int32_t> ffn_zero_;
   // int8: the hidden state quantised by a LayerNorm for the product after it ([0]: the
-  // feed-forward's input, [1]: the next layer's projections).
+  // feed-forward's input, [1]: the next layer's projections').
   HugePageVector<uint8_t> hidden_quantized_[2];
   HugePageVector<float> hidden_scale_[2];
   HugePageVector<int32_t> hidden_zero_[2];
