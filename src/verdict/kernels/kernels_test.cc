@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include "verdict/kernels/layer_norm.h"
 #include "verdict/kernels/linear.h"
 #include "verdict/kernels/random_data.h"
+#include "verdict/kernels/row_tasks.h"
 #include "verdict/kernels/softmax.h"
 #include "verdict/kernels/vector_ops.h"
 
@@ -226,6 +228,66 @@ TEST(LinearTest, Int8InputQuantisedByTheCallerGivesTheLayersOwnAnswer) {
   EXPECT_EQ(mv, hv);
   EXPECT_EQ(ms, hs);
   EXPECT_EQ(mz, hz);
+}
+
+// From kTaskMinRows rows an int8 product goes as row tasks on single-threaded primitives, and a
+// caller's own tasks run it on their thread: integer products and per-row epilogues, so every
+// way gives the bits of smaller calls on the whole pool.
+TEST(LinearTest, Int8RowTasksGiveTheBitsOfCallsOnTheWholePool) {
+  const size_t rows = 300, D = 96, N = 80;
+  auto w = random_vector(N * D, 61, 0.3f), b = random_vector(N, 62), x = random_vector(rows * D, 63);
+  Linear lin(w.data(), b.data(), N, D, PostOp::kGeluErf, false, Precision::kInt8);
+  if (!lin.runs_on_one_thread()) GTEST_SKIP() << "int8 has no single-threaded route on this CPU (" << effective_isa() << ")";
+  const size_t threads = num_threads();
+  set_num_threads(2);
+  std::vector<float> pool(rows * N), tasks(rows * N), callers(rows * N);
+  for (size_t r = 0; r < rows; r += 100) lin.forward(x.data() + r * D, 100, pool.data() + r * N);
+  lin.forward(x.data(), rows, tasks.data());
+  // Blocks wider than kTaskRows: a call inside a task is split into several products.
+  run_row_tasks(rows, kTaskRows + 9, [&](size_t begin, size_t end) {
+    lin.forward(x.data() + begin * D, end - begin, callers.data() + begin * N);
+  });
+  set_num_threads(threads);
+  EXPECT_EQ(tasks, pool);
+  EXPECT_EQ(callers, pool);
+}
+
+// oneDNN would run a primitive made for the pool as one thread's share of it: refused, not wrong.
+TEST(LinearTest, LayersThatNeedThePoolRefuseToRunInsideACallersTasks) {
+  const size_t D = 16, N = 8;
+  auto w = random_vector(N * D, 64, 0.3f), x = random_vector(64 * D, 65);
+  Linear lin(w.data(), nullptr, N, D, PostOp::kNone, false, Precision::kF32);
+  ASSERT_FALSE(lin.runs_on_one_thread());
+  const size_t threads = num_threads();
+  set_num_threads(2);
+  std::atomic<int> refused{0};
+  std::vector<float> y(64 * N);
+  run_row_tasks(64, 32, [&](size_t begin, size_t end) {
+    try {
+      lin.forward(x.data() + begin * D, end - begin, y.data() + begin * N);
+    } catch (const std::logic_error&) {
+      ++refused;
+    }
+  });
+  set_num_threads(threads);
+  EXPECT_EQ(refused.load(), 2);
+}
+
+TEST(RowTasksTest, CoverEveryRowOnceInBlocksOfAtMostTheBlockSize) {
+  const size_t threads = num_threads();
+  set_num_threads(2);
+  for (size_t rows : {0, 1, 31, 32, 33, 300}) {
+    SCOPED_TRACE(rows);
+    std::vector<int> seen(rows, 0);
+    std::atomic<bool> too_big{false};
+    run_row_tasks(rows, 32, [&](size_t begin, size_t end) {
+      if (end - begin > 32 || begin >= end) too_big = true;
+      for (size_t r = begin; r < end; ++r) ++seen[r];  // blocks never overlap
+    });
+    EXPECT_FALSE(too_big.load());
+    EXPECT_EQ(seen, std::vector<int>(rows, 1));
+  }
+  set_num_threads(threads);
 }
 
 class RowsDoneTest : public ::testing::TestWithParam<Precision> {};

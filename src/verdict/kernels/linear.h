@@ -36,6 +36,10 @@ std::string kernel_route(Precision p);
 // vpmaddubsw's 16-bit sums would saturate (AVX2 without VNNI, SSE4.1).
 int int8_activation_bits();
 
+// Rows of a single-threaded int8 product (Linear::runs_on_one_thread): what a caller's row
+// tasks should hold, so that each is one product per layer.
+constexpr size_t kTaskRows = 32;
+
 // Activation rows quantised for kInt8 layers: row r is ≈ scale[r] * (values[r, :] - zero[r]).
 struct QuantizedRows {
   uint8_t* values;  // [rows, features]
@@ -102,6 +106,11 @@ class Linear {
   // caller that hands them to forward_quantized_input() / forward_quantized() later.
   void quantize_input_rows(const float* x, size_t rows, const QuantizedRows& out) const;
 
+  // Whether calls inside a parallel region of the caller (its own row tasks, rows at most
+  // kTaskRows a call for speed) run correctly on the calling thread alone: kInt8 on CPUs where
+  // oneDNN has blocked int8 kernels. Else a call must come from outside parallel regions.
+  bool runs_on_one_thread() const;
+
   // Whether layers of this precision copy their weights on this CPU (see the class comment).
   static bool copies_weights(Precision precision);
 
@@ -121,6 +130,10 @@ class Linear {
   // a few hundred rows.
   template <class Call>
   void for_each_rows_call(size_t rows, Call&& call) const;
+  // kInt8: rows [first_row, first_row + rows) of q · Wqᵀ on this thread, in calls of at most
+  // kTaskRows rows, each handed to finish as int8_product does.
+  template <class Finish>
+  void product_on_this_thread(const uint8_t* q, size_t first_row, size_t rows, Finish&& finish) const;
   // x: f32 rows, or bf16 for kBF16.
   void forward_on_rows_route(const void* x, size_t rows, float* y, size_t y_stride, RowsDone done) const;
   // kInt8: x quantised per row into this thread's scratch.

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <span>
 #include <tuple>
 
 #include "testing/testdata.h"
@@ -365,6 +366,52 @@ TEST_P(ModelGoldenTest, BatchedMixedLengthsEqualSingleRuns) {
     // tokens would be off by orders of magnitude more.
     for (size_t c = 0; c < C; ++c) EXPECT_NEAR((*logits)[b * C + c], singles[b][c], 3e-5);
   }
+}
+
+// Large int8 batches take the layers after attention as row tasks on single-threaded products
+// (finish_layer_in_tasks); small ones take each product on the whole pool. Both are integer
+// products with the same per-row epilogues, so each sequence gets the same logits either way,
+// but for the fp32 head, whose kernel may differ with the row count (as above).
+TEST_P(ModelGoldenTest, Int8BatchesOfRowTasksEqualSmallBatches) {
+  const auto dir = testing::testdata_dir() / "models" / GetParam();
+  ModelOptions options;
+  options.precision = kernels::Precision::kInt8;
+  auto model = SequenceClassifier::load(dir, options);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const size_t threads = kernels::num_threads();
+  kernels::set_num_threads(2);  // row tasks need a pool; the same attention route for both
+  const auto rows = testing::read_jsonl(dir / "expected.jsonl");
+  // Inputs under 32 tokens in batches of 8 (under 256 tokens each, enough sequences for
+  // attention to take the same route as in the whole batch), and all of them in one batch.
+  Batch all;
+  std::vector<Batch> small;
+  for (const auto& row : rows) {
+    const auto ids = ints(row["input_ids"]);
+    if (ids.size() >= 32) continue;
+    if (small.empty() || small.back().size() == 8) small.emplace_back();
+    small.back().add(ids, row.contains("token_type_ids") ? ints(row["token_type_ids"]) : std::vector<int32_t>{});
+  }
+  if (!small.empty() && small.back().size() < 8) small.pop_back();
+  for (const auto& b : small) {
+    for (size_t i = 0; i < b.size(); ++i) {
+      const size_t start = b.cu_seq_lengths[i], len = b.seq_len(i);
+      all.add(std::span(b.input_ids).subspan(start, len),
+              b.token_type_ids.empty() ? std::span<const int32_t>() : std::span(b.token_type_ids).subspan(start, len));
+    }
+  }
+  auto logits = (*model)->forward(all);
+  std::vector<float> pieces;
+  for (const auto& b : small) {
+    EXPECT_LT(b.num_tokens(), 256u);  // below the row tasks' threshold
+    auto l = (*model)->forward(b);
+    ASSERT_TRUE(l.ok()) << l.error().message;
+    pieces.insert(pieces.end(), l->begin(), l->end());
+  }
+  kernels::set_num_threads(threads);
+  ASSERT_TRUE(logits.ok()) << logits.error().message;
+  EXPECT_GE(all.num_tokens(), 512u);  // several tasks a thread
+  ASSERT_EQ(logits->size(), pieces.size());
+  for (size_t i = 0; i < pieces.size(); ++i) EXPECT_NEAR((*logits)[i], pieces[i], 3e-5) << i;
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, ModelGoldenTest, ::testing::ValuesIn(golden_models()),
