@@ -63,14 +63,6 @@ memory::dim dim(size_t v) { return static_cast<memory::dim>(v); }
 // packed batch of 2000 tokens costs 9 forks of the pool rather than 33.
 constexpr size_t kSmallCallRows = 64;
 constexpr size_t kBigCallRows = 256;
-// int8 on the matmul route: from this many rows a product goes as row tasks, each a single-
-// threaded product of at most kTaskRows rows followed at once by its epilogue on the same
-// thread, handed out one at a time: one fork instead of two per 256 rows, no thread waiting at a
-// barrier for the other, the accumulators still in L2 for the epilogue (with the model's tasks
-// in finish_layer_in_tasks, A/B on Zen 4: mixed batches +8 %; from 64 rows instead: 64- and
-// 128-token passes 8 % / 2 % slower). Below it oneDNN splits each product's columns over the
-// pool, which suits batch-1 passes of a few rows.
-constexpr size_t kTaskMinRows = 256;
 
 // How a layer's product reaches oneDNN's kernels.
 //  kMatmul:     one matmul with run-time rows, for every batch shape.

@@ -39,6 +39,15 @@ int int8_activation_bits();
 // Rows of a single-threaded int8 product (Linear::runs_on_one_thread): what a caller's row
 // tasks should hold, so that each is one product per layer.
 constexpr size_t kTaskRows = 32;
+// int8 on the matmul route: from this many rows a product goes as row tasks, each a single-
+// threaded product of at most kTaskRows rows followed at once by its epilogue on the same
+// thread, handed out one at a time: one fork instead of two per 256 rows, no thread waiting at a
+// barrier for the other, the accumulators still in L2 for the epilogue (with the model's tasks
+// in finish_layer_in_tasks, A/B on Zen 4: mixed batches +8 %; from 64 rows instead: 64- and
+// 128-token passes 8 % / 2 % slower). Below it oneDNN splits each product's columns over the
+// pool, which suits batch-1 passes of a few rows.
+// (Also where SequenceClassifier takes a layer after attention as row tasks.)
+constexpr size_t kTaskMinRows = 256;
 
 // Activation rows quantised for kInt8 layers: row r is ≈ scale[r] * (values[r, :] - zero[r]).
 struct QuantizedRows {

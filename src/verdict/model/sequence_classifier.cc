@@ -56,9 +56,15 @@ T* grow(HugePageVector<T>& v, size_t n) {
 // (fp32 and int8), and the intermediate buffer stays 3 MB (DistilBERT) whatever the batch.
 constexpr size_t kFeedForwardRows = 256;
 
-// From this many rows the part of a layer after attention goes as row tasks when its products
-// allow (finish_layer_in_tasks): one fork for the three products instead of six.
-constexpr size_t kLayerTaskMinRows = 256;
+// LayerNorm of rows [b, e) of x (rows first + b .. of the pass), quantised into q for `reader`'s
+// int8 product when there is one: what each LayerNorm runs in the epilogue of the product before it.
+auto norm_rows(float* x, size_t first, size_t D, float eps, const LayerNormWeights& norm,
+               const kernels::Linear* reader, const kernels::QuantizedRows& q) {
+  return [=, &norm](size_t b, size_t e) {
+    kernels::layer_norm(x + b * D, norm.gamma, norm.beta, x + b * D, e - b, D, eps);
+    if (reader) reader->quantize_input_rows(x + b * D, e - b, q.from_row(first + b, D));
+  };
+}
 
 // bf16 attention products where the CPU has them (ModelOptions::attention_precision).
 kernels::Precision fast_attention() {
@@ -406,24 +412,17 @@ void SequenceClassifier::finish_layer_in_tasks(const Layer& layer, const Encoder
     thread_local HugePageVector<int32_t> mid_zero;
     const kernels::QuantizedRows mid{grow(mid_values, kernels::kTaskRows * F), grow(mid_scale, kernels::kTaskRows),
                                      grow(mid_zero, kernels::kTaskRows)};
-    // Rows [b, e) of this task's call: LayerNorm, then quantised for the product that reads them.
-    const auto norm_rows = [&](const LayerNormWeights& norm, const kernels::Linear* reader,
-                               const kernels::QuantizedRows& q) {
-      return [=](size_t b, size_t e) {
-        kernels::layer_norm(xt + b * D, norm.gamma, norm.beta, xt + b * D, e - b, D, eps);
-        if (reader) reader->quantize_input_rows(xt + b * D, e - b, q.from_row(first + b, D));
-      };
-    };
-    layer.attention_output.forward(ctx + first * D, n, xt, 0, norm_rows(w.attention_norm, &layer.ffn_in, ffn_input));
+    layer.attention_output.forward(ctx + first * D, n, xt, 0,
+                                   norm_rows(xt, first, D, eps, w.attention_norm, &layer.ffn_in, ffn_input));
     layer.ffn_in.forward_quantized(ffn_input.from_row(first, D), n, mid);
-    layer.ffn_out.forward_quantized_input(mid, n, xt, 0, norm_rows(w.output_norm, next, next_input));
+    layer.ffn_out.forward_quantized_input(mid, n, xt, 0, norm_rows(xt, first, D, eps, w.output_norm, next, next_input));
   };
   kernels::run_row_tasks(rows, kernels::kTaskRows, task);
 }
 
 void SequenceClassifier::finish_layer(const Layer& layer, const EncoderLayerWeights& w, const float* ctx, float* x,
                                       size_t rows, const kernels::Linear* next, const kernels::QuantizedRows& next_input) {
-  if (rows >= kLayerTaskMinRows && kernels::num_threads() > 1 && layer.attention_output.runs_on_one_thread() &&
+  if (rows >= kernels::kTaskMinRows && kernels::num_threads() > 1 && layer.attention_output.runs_on_one_thread() &&
       layer.ffn_in.runs_on_one_thread() && layer.ffn_out.runs_on_one_thread()) {
     finish_layer_in_tasks(layer, w, ctx, x, rows, next, next_input);
     return;
@@ -433,19 +432,12 @@ void SequenceClassifier::finish_layer(const Layer& layer, const EncoderLayerWeig
   // Each LayerNorm runs in the epilogue of the product before it, on that product's rows while
   // they are in cache, and quantises them there for the int8 product after it: one fork of the
   // pool instead of three, no extra pass over the rows, the same numbers.
-  const auto norm_rows = [&](const LayerNormWeights& norm, const kernels::Linear* reader,
-                             const kernels::QuantizedRows& q) {
-    return [=](size_t b, size_t e) {
-      kernels::layer_norm(x + b * D, norm.gamma, norm.beta, x + b * D, e - b, D, eps);
-      if (reader) reader->quantize_input_rows(x + b * D, e - b, q.from_row(b, D));
-    };
-  };
   const kernels::Linear* ffn_in = layer.ffn_in.precision() == kernels::Precision::kInt8 ? &layer.ffn_in : nullptr;
   const kernels::QuantizedRows ffn_input = ffn_in ? quantized_hidden(0, rows) : kernels::QuantizedRows{};
   // x += attention output (residual), then LayerNorm
-  layer.attention_output.forward(ctx, rows, x, 0, norm_rows(w.attention_norm, ffn_in, ffn_input));
+  layer.attention_output.forward(ctx, rows, x, 0, norm_rows(x, 0, D, eps, w.attention_norm, ffn_in, ffn_input));
   // x += feed-forward (residual), then LayerNorm
-  feed_forward(layer, x, ffn_in ? &ffn_input : nullptr, rows, norm_rows(w.output_norm, next, next_input));
+  feed_forward(layer, x, ffn_in ? &ffn_input : nullptr, rows, norm_rows(x, 0, D, eps, w.output_norm, next, next_input));
 }
 
 Result<std::vector<float>> SequenceClassifier::forward(const Batch& batch) {
