@@ -234,22 +234,25 @@ TEST(LinearTest, Int8InputQuantisedByTheCallerGivesTheLayersOwnAnswer) {
 // caller's own tasks run it on their thread: integer products and per-row epilogues, so every
 // way gives the bits of smaller calls on the whole pool.
 TEST(LinearTest, Int8RowTasksGiveTheBitsOfCallsOnTheWholePool) {
-  const size_t rows = 300, D = 96, N = 80;
-  auto w = random_vector(N * D, 61, 0.3f), b = random_vector(N, 62), x = random_vector(rows * D, 63);
+  const size_t kMaxRows = 1100, D = 96, N = 80;
+  auto w = random_vector(N * D, 61, 0.3f), b = random_vector(N, 62), x = random_vector(kMaxRows * D, 63);
   Linear lin(w.data(), b.data(), N, D, PostOp::kGeluErf, false, Precision::kInt8);
   if (!lin.runs_on_one_thread()) GTEST_SKIP() << "int8 has no single-threaded route on this CPU (" << effective_isa() << ")";
   const size_t threads = num_threads();
   set_num_threads(2);
-  std::vector<float> pool(rows * N), tasks(rows * N), callers(rows * N);
-  for (size_t r = 0; r < rows; r += 100) lin.forward(x.data() + r * D, 100, pool.data() + r * N);
-  lin.forward(x.data(), rows, tasks.data());
-  // Blocks wider than kTaskRows: a call inside a task is split into several products.
-  run_row_tasks(rows, kTaskRows + 9, [&](size_t begin, size_t end) {
-    lin.forward(x.data() + begin * D, end - begin, callers.data() + begin * N);
-  });
+  for (size_t rows : {size_t{300}, kMaxRows}) {  // tasks of 32 rows, and of 64 (task_rows)
+    SCOPED_TRACE(rows);
+    std::vector<float> pool(rows * N), tasks(rows * N), callers(rows * N);
+    for (size_t r = 0; r < rows; r += 100) lin.forward(x.data() + r * D, 100, pool.data() + r * N);
+    lin.forward(x.data(), rows, tasks.data());
+    // Blocks wider than kTaskRows: a call inside a task is split into several products.
+    run_row_tasks(rows, kTaskRows + 9, [&](size_t begin, size_t end) {
+      lin.forward(x.data() + begin * D, end - begin, callers.data() + begin * N);
+    });
+    EXPECT_EQ(tasks, pool);
+    EXPECT_EQ(callers, pool);
+  }
   set_num_threads(threads);
-  EXPECT_EQ(tasks, pool);
-  EXPECT_EQ(callers, pool);
 }
 
 // oneDNN would run a primitive made for the pool as one thread's share of it: refused, not wrong.

@@ -490,7 +490,7 @@ void Linear::int8_product(const uint8_t* q, size_t rows, Finish&& finish) const 
   }
   if (im.runs_tasks() && rows >= kTaskMinRows && num_threads() > 1) {
     const auto task = [&](size_t b, size_t e) { product_on_this_thread(q, b, e - b, finish); };
-    run_row_tasks(rows, kTaskRows, task);
+    run_row_tasks(rows, task_rows(rows), task);
     return;
   }
   // One call's accumulators at a time (256 x 3072 x 4 bytes at most) rather than the whole

@@ -399,7 +399,18 @@ TEST_P(ModelGoldenTest, Int8BatchesOfRowTasksEqualSmallBatches) {
               b.token_type_ids.empty() ? std::span<const int32_t>() : std::span(b.token_type_ids).subspan(start, len));
     }
   }
+  // The same sequences twice: from 1,024 rows the tasks hold 64 rows instead of 32.
+  Batch twice;
+  for (int copy = 0; copy < 2; ++copy) {
+    for (size_t i = 0; i < all.size(); ++i) {
+      const size_t start = all.cu_seq_lengths[i], len = all.seq_len(i);
+      twice.add(std::span(all.input_ids).subspan(start, len),
+                all.token_type_ids.empty() ? std::span<const int32_t>()
+                                           : std::span(all.token_type_ids).subspan(start, len));
+    }
+  }
   auto logits = (*model)->forward(all);
+  auto twice_logits = (*model)->forward(twice);
   std::vector<float> pieces;
   for (const auto& b : small) {
     EXPECT_LT(b.num_tokens(), 256u);  // below the row tasks' threshold
@@ -412,6 +423,12 @@ TEST_P(ModelGoldenTest, Int8BatchesOfRowTasksEqualSmallBatches) {
   EXPECT_GE(all.num_tokens(), 512u);  // several tasks a thread
   ASSERT_EQ(logits->size(), pieces.size());
   for (size_t i = 0; i < pieces.size(); ++i) EXPECT_NEAR((*logits)[i], pieces[i], 3e-5) << i;
+  ASSERT_TRUE(twice_logits.ok()) << twice_logits.error().message;
+  EXPECT_GE(twice.num_tokens(), kernels::kTaskRows * 16);
+  ASSERT_EQ(twice_logits->size(), 2 * pieces.size());
+  for (size_t i = 0; i < twice_logits->size(); ++i) {
+    EXPECT_NEAR((*twice_logits)[i], pieces[i % pieces.size()], 3e-5) << i;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, ModelGoldenTest, ::testing::ValuesIn(golden_models()),

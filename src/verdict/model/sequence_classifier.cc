@@ -417,7 +417,7 @@ void SequenceClassifier::finish_layer_in_tasks(const Layer& layer, const Encoder
     layer.ffn_in.forward_quantized(ffn_input.from_row(first, D), n, mid);
     layer.ffn_out.forward_quantized_input(mid, n, xt, 0, norm_rows(xt, first, D, eps, w.output_norm, next, next_input));
   };
-  kernels::run_row_tasks(rows, kernels::kTaskRows, task);
+  kernels::run_row_tasks(rows, kernels::task_rows(rows), task);
 }
 
 void SequenceClassifier::finish_layer(const Layer& layer, const EncoderLayerWeights& w, const float* ctx, float* x,

@@ -146,7 +146,7 @@ class SequenceClassifier {
   void finish_layer(const Layer& layer, const EncoderLayerWeights& w, const float* ctx, float* x, size_t rows,
                     const kernels::Linear* next, const kernels::QuantizedRows& next_input);
   // finish_layer() as row tasks (int8 layers that run on one thread, large batches): each task
-  // takes kernels::kTaskRows rows through all three products and both LayerNorms on one thread.
+  // takes kernels::task_rows(rows) rows through all three products and both LayerNorms on one thread.
   void finish_layer_in_tasks(const Layer& layer, const EncoderLayerWeights& w, const float* ctx, float* x,
                              size_t rows, const kernels::Linear* next, const kernels::QuantizedRows& next_input);
   // x += feed_forward(x) for `rows` rows, in chunks, so the intermediate activations (4x wider
