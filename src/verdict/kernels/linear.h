@@ -48,12 +48,15 @@ constexpr size_t kTaskRows = 64;
 // pool, which suits batch-1 passes of a few rows.
 // (Also where SequenceClassifier takes a layer after attention as row tasks.)
 constexpr size_t kTaskMinRows = 256;
-// Rows per row task for a product (or a model's layer) of `rows` rows: 32, or kTaskRows (64)
-// from 1,024 rows, where each thread still gets eight tasks or more to even out the last ones.
+// Rows per row task for a product (or a model's layer) of `rows` rows: kNarrowTaskRows, or
+// kTaskRows from kWideTaskMinRows rows (on two threads, eight tasks a thread or more to even out
+// the last ones).
 // A/B on Zen 5 (int8): 64-row tasks for every batch gave mixed batches of 32 +1.0 % (10/10)
 // and +3.6 % (6/6), but batches of 8 and 4 (~500 and ~260 rows) -0.9 % and -1.2 % (1/6 each);
 // on Zen 4 mixed batches of 32 were even.
-constexpr size_t task_rows(size_t rows) { return rows >= 1024 ? kTaskRows : 32; }
+constexpr size_t kNarrowTaskRows = 32;
+constexpr size_t kWideTaskMinRows = 1024;
+constexpr size_t task_rows(size_t rows) { return rows >= kWideTaskMinRows ? kTaskRows : kNarrowTaskRows; }
 
 // Activation rows quantised for kInt8 layers: row r is ≈ scale[r] * (values[r, :] - zero[r]).
 struct QuantizedRows {

@@ -424,7 +424,7 @@ TEST_P(ModelGoldenTest, Int8BatchesOfRowTasksEqualSmallBatches) {
   ASSERT_EQ(logits->size(), pieces.size());
   for (size_t i = 0; i < pieces.size(); ++i) EXPECT_NEAR((*logits)[i], pieces[i], 3e-5) << i;
   ASSERT_TRUE(twice_logits.ok()) << twice_logits.error().message;
-  EXPECT_GE(twice.num_tokens(), kernels::kTaskRows * 16);
+  EXPECT_GE(twice.num_tokens(), kernels::kWideTaskMinRows);
   ASSERT_EQ(twice_logits->size(), 2 * pieces.size());
   for (size_t i = 0; i < twice_logits->size(); ++i) {
     EXPECT_NEAR((*twice_logits)[i], pieces[i % pieces.size()], 3e-5) << i;
