@@ -160,6 +160,42 @@ TEST_F(ServeTest, TeiPredictAnswersEachInputShapeInItsOwnForm) {
   EXPECT_NEAR(body_json(raw)[0]["score"].get<double>(), std::max(logits[0].get<double>(), logits[1].get<double>()), 1e-4);
 }
 
+TEST_F(ServeTest, TeiTruncationDirectionLeftKeepsTheEndOfALongInput) {
+  std::string bads, kept;
+  for (int i = 0; i < 600; ++i) bads += "bad ";
+  for (int i = 0; i < 507; ++i) kept += "bad ";
+  // 603 words; left truncation keeps the last 510 (512 with [CLS] and [SEP]): the text `kept` is.
+  const std::string long_text = bads + "that was great";
+  auto left = post("/predict", R"({"inputs": ")" + long_text + R"(", "truncation_direction": "left", "raw_scores": true})");
+  ASSERT_EQ(left.status, 200) << left.body;
+  EXPECT_EQ(left.header("x-compute-tokens"), "512");
+  auto explicit_cut = post("/predict", R"({"inputs": ")" + kept + R"(that was great", "raw_scores": true})");
+  ASSERT_EQ(explicit_cut.status, 200) << explicit_cut.body;
+  expect_scores(body_json(left), body_json(explicit_cut), "left-truncated");
+  // The right end is kept by default and with "right"; the result cache keeps the two apart.
+  auto right = post("/predict", R"({"inputs": ")" + long_text + R"(", "truncation_direction": "right", "raw_scores": true})");
+  auto head = post("/predict", R"({"inputs": ")" + bads.substr(0, 510 * 4) + R"(", "raw_scores": true})");
+  ASSERT_EQ(right.status, 200) << right.body;
+  expect_scores(body_json(right), body_json(head), "right-truncated");
+  auto again = post("/predict", R"({"inputs": ")" + long_text + R"(", "truncation_direction": "Left", "raw_scores": true})");
+  EXPECT_EQ(again.header("x-cache-hits"), "1");
+  expect_scores(body_json(again), body_json(left), "left, from the cache");
+}
+
+// TEI's x-compute-characters counts Unicode characters; x-compute-tokens is the input's token
+// count whether the model or the result cache answered.
+TEST_F(ServeTest, ComputeHeadersCountCharactersAndTokensOfTheInput) {
+  const std::string body = R"({"inputs": ["Héllo wörld 😀", "vérité"]})";  // 13 + 6 characters
+  auto first = post("/predict", body);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.header("x-compute-characters"), "19");
+  const std::string tokens = first.header("x-compute-tokens");
+  EXPECT_NE(tokens, "0");
+  auto second = post("/predict", body);
+  EXPECT_EQ(second.header("x-cache-hits"), "1");
+  EXPECT_EQ(second.header("x-compute-tokens"), tokens);
+}
+
 TEST_F(ServeTest, HuggingFaceApiAppliesTopKAndFunctionToApply) {
   auto r = post("/", R"({"inputs": "that was great", "parameters": {"top_k": 1}})");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -199,12 +235,13 @@ TEST_F(ServeTest, EveryMalformedRequestGetsItsOwn4xxWithAJsonError) {
       {"/predict", R"({"inputs": ")" + std::string(8001, 'x') + R"("})", 413, "input 0 has 8001 characters; the limit is 8000", "validation"},
       {"/", R"({"inputs": ["ok", ")" + std::string(8001, 'y') + R"(", "ok"], "parameters": {}})", 413, "input 1 has", "validation"},
       {"/predict", R"({"inputs": "x", "raw_scores": "yes"})", 422, "'raw_scores' must be true or false", "validation"},
-      {"/predict", R"({"inputs": "x", "truncation_direction": "left"})", 422, "not supported", "validation"},
+      {"/predict", R"({"inputs": "x", "truncation_direction": "up"})", 422, "must be \"right\" or \"left\"", "validation"},
       {"/predict", std::string(40, '[') + std::string(40, ']'), 400, "nesting is deeper than 32", "validation"},
       {"/predict", R"({"inputs": ")" + std::string(3000, 'a') + " " + [] { std::string s; for (int i = 0; i < 600; ++i) s += "word "; return s; }() + R"(", "truncate": false})",
        422, "more than the model's maximum of 512", "validation"},
       {"/", R"({"inputs": "x", "parameters": {"top_k": 0}})", 400, "\"top_k\" must be a positive integer", "validation"},
-      {"/", R"({"inputs": "x", "parameters": {"function_to_apply": "relu"}})", 422, "function_to_apply must be one of", "validation"},
+      {"/", R"({"inputs": "x", "parameters": {"function_to_apply": "relu"}})", 400, "function_to_apply must be one of", "validation"},
+      {"/", R"({"inputs": "x", "parameters": {"truncation": "yes"}})", 400, "'truncation' must be true or false", "validation"},
       {"/", R"({"parameters": {}})", 400, "missing field \"inputs\"", "validation"},
       {"/", R"({"inputs": [1, 2]})", 400, "inputs[0] must be a string", "validation"},
       {"/", R"({"inputs": []})", 400, "empty", "empty"},

@@ -5,7 +5,7 @@ namespace verdict::runtime {
 ResultCache::ResultCache(size_t capacity) : capacity_(capacity) {}
 
 std::optional<std::string> ResultCache::key(std::string_view model, const TextInput& input,
-                                            bool truncate) const {
+                                            bool truncate, bool truncate_left) const {
   if (!enabled()) return std::nullopt;
   const size_t text_bytes = input.text.size() + (input.text_pair ? input.text_pair->size() : 0);
   if (text_bytes > kMaxCachedTextBytes) return std::nullopt;
@@ -18,7 +18,7 @@ std::optional<std::string> ResultCache::key(std::string_view model, const TextIn
     k += s;
   };
   field(model);
-  k += truncate ? 'T' : 'F';
+  k += !truncate ? 'F' : truncate_left ? 'L' : 'T';
   field(input.text);
   if (input.text_pair) {
     k += 'P';
@@ -29,7 +29,7 @@ std::optional<std::string> ResultCache::key(std::string_view model, const TextIn
   return k;
 }
 
-std::optional<std::vector<float>> ResultCache::get(const std::string& key) {
+std::optional<CachedResult> ResultCache::get(const std::string& key) {
   std::lock_guard lock(mu_);
   auto it = index_.find(key);
   if (it == index_.end()) {
@@ -41,15 +41,15 @@ std::optional<std::vector<float>> ResultCache::get(const std::string& key) {
   return it->second->second;
 }
 
-size_t ResultCache::put(const std::string& key, std::vector<float> logits) {
+size_t ResultCache::put(const std::string& key, std::vector<float> logits, size_t tokens) {
   if (!enabled()) return 0;
   std::lock_guard lock(mu_);
   if (auto it = index_.find(key); it != index_.end()) {
-    it->second->second = std::move(logits);
+    it->second->second = {std::move(logits), tokens};
     lru_.splice(lru_.begin(), lru_, it->second);
     return 0;
   }
-  lru_.emplace_front(key, std::move(logits));
+  lru_.emplace_front(key, CachedResult{std::move(logits), tokens});
   index_.emplace(lru_.front().first, lru_.begin());
   size_t evicted = 0;
   while (lru_.size() > capacity_) {

@@ -1,6 +1,6 @@
 // A bounded, thread-safe LRU of model outputs, so identical requests are not computed twice.
 // The key is everything that changes the logits: the model, the text, the pair and whether
-// long inputs are truncated (score functions and top_k are applied after the logits, so one
+// (and from which end) long inputs are truncated (score functions and top_k are applied after the logits, so one
 // entry serves every one of them). Keys hold the whole text (no hash: a crafted collision must
 // never hand one user's answer to another's text); texts over kMaxCachedTextBytes are not
 // cached, which bounds the memory to about capacity x that.
@@ -24,6 +24,13 @@ constexpr size_t kMaxCachedTextBytes = 32 * 1024;
 // `verdict serve --cache-size` default: small, on.
 constexpr size_t kDefaultCacheSize = 1024;
 
+// An entry: the logits, and the tokens the model read for them (reported with a hit as with a
+// computation: TEI's x-compute-tokens is the input's, whatever answered it).
+struct CachedResult {
+  std::vector<float> logits;
+  size_t tokens = 0;
+};
+
 struct CacheStats {
   size_t hits = 0;
   size_t misses = 0;
@@ -40,19 +47,20 @@ class ResultCache {
   ResultCache& operator=(const ResultCache&) = delete;
 
   // The key of one input; nullopt when the input is not cacheable (cache off, or too long).
-  std::optional<std::string> key(std::string_view model, const TextInput& input, bool truncate) const;
+  std::optional<std::string> key(std::string_view model, const TextInput& input, bool truncate,
+                                 bool truncate_left = false) const;
 
-  // The stored logits, and the entry becomes the most recently used. Counts a hit or a miss.
-  std::optional<std::vector<float>> get(const std::string& key);
+  // The stored entry, which becomes the most recently used. Counts a hit or a miss.
+  std::optional<CachedResult> get(const std::string& key);
   // Stores (or refreshes) an entry; evicts the least recently used beyond the capacity.
   // Returns how many entries were evicted.
-  size_t put(const std::string& key, std::vector<float> logits);
+  size_t put(const std::string& key, std::vector<float> logits, size_t tokens = 0);
 
   bool enabled() const { return capacity_ > 0; }
   CacheStats stats() const;
 
  private:
-  using Entry = std::pair<std::string, std::vector<float>>;
+  using Entry = std::pair<std::string, CachedResult>;
   const size_t capacity_;
   mutable std::mutex mu_;
   std::list<Entry> lru_;                                                    // most recent first

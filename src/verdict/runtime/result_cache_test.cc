@@ -13,10 +13,11 @@ TEST(ResultCacheTest, ReturnsWhatWasStoredAndCountsHitsAndMisses) {
   ResultCache cache(4);
   const auto k = *cache.key("m", text("great"), true);
   EXPECT_FALSE(cache.get(k));
-  cache.put(k, {1.5f, -2.0f});
+  cache.put(k, {1.5f, -2.0f}, 7);
   auto got = cache.get(k);
   ASSERT_TRUE(got);
-  EXPECT_EQ(*got, (std::vector<float>{1.5f, -2.0f}));
+  EXPECT_EQ(got->logits, (std::vector<float>{1.5f, -2.0f}));
+  EXPECT_EQ(got->tokens, 7u);
   const auto s = cache.stats();
   EXPECT_EQ(s.hits, 1u);
   EXPECT_EQ(s.misses, 1u);
@@ -29,6 +30,7 @@ TEST(ResultCacheTest, KeysSeparateModelTextPairAndTruncation) {
       cache.key("m", text("ab"), true),
       cache.key("m2", text("ab"), true),
       cache.key("m", text("ab"), false),
+      cache.key("m", text("ab"), true, /*truncate_left=*/true),
       cache.key("m", {"a", std::string("b")}, true),
       cache.key("m", {"ab", std::string()}, true),
       cache.key("m", text("a"), true),
@@ -82,7 +84,7 @@ TEST(ResultCacheTest, ConcurrentUseKeepsTheBound) {
       for (int i = 0; i < 2000; ++i) {
         const auto k = *cache.key("m", text(std::to_string((i * 7 + t) % 20)), true);
         if (auto v = cache.get(k)) {
-          EXPECT_EQ(v->size(), 1u);
+          EXPECT_EQ(v->logits.size(), 1u);
         } else {
           cache.put(k, {static_cast<float>(i)});
         }

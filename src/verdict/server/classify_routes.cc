@@ -66,11 +66,13 @@ std::optional<ApiError> Service::check_batch_size(size_t inputs) const {
                              std::to_string(config_.max_client_batch_size));
 }
 
-void Service::infer(const std::vector<runtime::TextInput>& inputs, bool truncate, const std::shared_ptr<Reply>& reply,
+void Service::infer(const std::vector<runtime::TextInput>& inputs, bool truncate, bool truncate_left,
+                    const std::shared_ptr<Reply>& reply,
                     std::function<void(Inference)> done, std::function<void(const ApiError&)> fail) {
   const auto t0 = Clock::now();
   tokenizer::EncodeOptions opts;
   opts.truncate = truncate;
+  opts.truncate_left = truncate_left;
   opts.max_length = pipeline_->max_input_length();
   auto result = std::make_shared<Inference>();
   result->logits.resize(inputs.size());
@@ -80,17 +82,18 @@ void Service::infer(const std::vector<runtime::TextInput>& inputs, bool truncate
   size_t misses = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto& in = inputs[i];
-    result->chars += in.text.size() + (in.text_pair ? in.text_pair->size() : 0);
     // The model reads at most a few thousand characters; a bound here keeps one request from
     // buying seconds of tokenizer time inside the payload limit.
     const size_t chars = code_points(in.text) + (in.text_pair ? code_points(*in.text_pair) : 0);
+    result->chars += chars;
     if (config_.max_input_chars && chars > config_.max_input_chars) {
       return fail(ApiError::too_large("input " + std::to_string(i) + " has " + std::to_string(chars) +
                                       " characters; the limit is " + std::to_string(config_.max_input_chars)));
     }
-    if (auto key = cache_.key(config_.model_id, in, truncate)) {
-      if (auto logits = cache_.get(*key)) {
-        result->logits[i] = std::move(*logits);
+    if (auto key = cache_.key(config_.model_id, in, truncate, truncate_left)) {
+      if (auto cached = cache_.get(*key)) {
+        result->logits[i] = std::move(cached->logits);
+        result->tokens += cached->tokens;
         ++result->cache_hits;
         continue;
       }
@@ -107,6 +110,7 @@ void Service::infer(const std::vector<runtime::TextInput>& inputs, bool truncate
           "; set truncation/truncate to true to cut it"));
     }
     computed.push_back(i);
+    result->tokens += enc->ids.size();
     encodings.push_back(std::move(*enc));
   }
   metrics_.on_cache(result->cache_hits, misses, 0);
@@ -114,13 +118,16 @@ void Service::infer(const std::vector<runtime::TextInput>& inputs, bool truncate
   if (computed.empty()) return done(std::move(*result));
 
   const auto deadline = config_.request_timeout.count() > 0 ? t0 + config_.request_timeout : Clock::time_point::max();
-  auto on_outcome = [this, result, computed = std::move(computed), keys = std::move(keys), done = std::move(done),
-                     fail](runtime::RequestOutcome outcome) {
+  std::vector<size_t> computed_tokens;
+  computed_tokens.reserve(encodings.size());
+  for (const auto& e : encodings) computed_tokens.push_back(e.ids.size());
+  auto on_outcome = [this, result, computed = std::move(computed), computed_tokens = std::move(computed_tokens),
+                     keys = std::move(keys), done = std::move(done), fail](runtime::RequestOutcome outcome) {
     if (!outcome.logits.ok()) return fail(from_error(outcome.logits.error()));
     size_t evictions = 0;
     for (size_t j = 0; j < computed.size(); ++j) {
       const size_t i = computed[j];
-      if (!keys[i].empty()) evictions += cache_.put(keys[i], (*outcome.logits)[j]);
+      if (!keys[i].empty()) evictions += cache_.put(keys[i], (*outcome.logits)[j], computed_tokens[j]);
       result->logits[i] = std::move((*outcome.logits)[j]);
     }
     metrics_.on_cache(0, 0, evictions);
@@ -164,7 +171,7 @@ void Service::classify(ClassifyRequest req, const std::shared_ptr<Reply>& reply,
     r.headers.insert(r.headers.end(), {{"x-compute-type", "cpu"},
                                        {"x-compute-time", ms(inference.tokenization_ms + t.queue_ms + t.inference_ms)},
                                        {"x-compute-characters", std::to_string(inference.chars)},
-                                       {"x-compute-tokens", std::to_string(t.tokens)},
+                                       {"x-compute-tokens", std::to_string(inference.tokens)},
                                        {"x-total-time", ms(total)},
                                        {"x-tokenization-time", ms(inference.tokenization_ms)},
                                        {"x-queue-time", ms(t.queue_ms)},
@@ -172,7 +179,7 @@ void Service::classify(ClassifyRequest req, const std::shared_ptr<Reply>& reply,
                                        {"x-cache-hits", std::to_string(inference.cache_hits)}});
     reply->send(std::move(r));
   };
-  infer(shared_req->inputs, truncate, reply, std::move(done), fail);
+  infer(shared_req->inputs, truncate, shared_req->truncate_left, reply, std::move(done), fail);
 }
 
 // The original service: GET /?review=TEXT&api_key=KEY -> {"label", "score"} of that review.

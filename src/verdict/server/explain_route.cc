@@ -23,7 +23,7 @@ void Service::post_explain(const HttpRequest& r, const std::shared_ptr<Reply>& r
   const auto inputs = runtime::explanation_inputs(req->text, words);
   auto shared_words = std::make_shared<std::vector<runtime::ExplainedWord>>(std::move(words));
   infer(
-      inputs, config_.auto_truncate, reply,
+      inputs, config_.auto_truncate, /*truncate_left=*/false, reply,
       [this, reply, req, shared_words](Inference inference) {
         auto e = runtime::explain_from_logits(std::move(*shared_words), inference.logits, pipeline_->config(),
                                               req->label);
@@ -40,7 +40,7 @@ void Service::post_explain(const HttpRequest& r, const std::shared_ptr<Reply>& r
         out.body =
             nlohmann::ordered_json{{"label", e->label}, {"score", e->score}, {"words", words_json}}.dump(
                 -1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-        out.headers = {{"x-compute-tokens", std::to_string(inference.timings.tokens)},
+        out.headers = {{"x-compute-tokens", std::to_string(inference.tokens)},
                        {"x-cache-hits", std::to_string(inference.cache_hits)}};
         metrics_.on_timings(inference.tokenization_ms / 1000, inference.timings.queue_ms / 1000,
                             inference.timings.inference_ms / 1000, inference.timings.tokens);

@@ -57,6 +57,13 @@ std::optional<ApiError> read_bool(const json& obj, const char* key, std::optiona
   return std::nullopt;
 }
 
+// The Hugging Face and KServe routes answer every malformed request 400 (their APIs' code); the
+// shared readers speak TEI's 422.
+ApiError as_bad_request(ApiError e) {
+  e.status = 400;
+  return e;
+}
+
 }  // namespace
 
 Parsed<json> parse_json_body(const std::string& body) {
@@ -105,8 +112,8 @@ Parsed<ClassifyRequest> parse_hf_request(const json& body) {
       }
       r.top_k = static_cast<size_t>(std::min<int64_t>(k->get<int64_t>(), 1 << 20));
     }
-    if (auto e = read_function(*p, "function_to_apply", r)) return *e;
-    if (auto e = read_bool(*p, "truncation", r.truncate)) return *e;
+    if (auto e = read_function(*p, "function_to_apply", r)) return as_bad_request(*e);
+    if (auto e = read_bool(*p, "truncation", r.truncate)) return as_bad_request(*e);
   }
   return r;
 }
@@ -149,8 +156,10 @@ Parsed<ClassifyRequest> parse_tei_predict(const json& body) {
   if (auto e = read_bool(body, "truncate", r.truncate)) return *e;
   if (auto d = body.find("truncation_direction"); d != body.end() && !d->is_null()) {
     const std::string dir = d->is_string() ? d->get<std::string>() : "";
-    if (dir != "right" && dir != "Right") {
-      return ApiError::validation("\"truncation_direction\" " + d->dump() + " is not supported; supported: \"right\"");
+    if (dir == "left" || dir == "Left") {
+      r.truncate_left = true;
+    } else if (dir != "right" && dir != "Right") {
+      return ApiError::validation("\"truncation_direction\" must be \"right\" or \"left\"; found " + d->dump());
     }
   }
   return r;
@@ -206,8 +215,8 @@ Parsed<ClassifyRequest> parse_kserve_infer(const json& body) {
   if (texts.empty()) return ApiError::empty("inputs[0].data is empty");
   for (auto& s : texts) r.inputs.push_back({std::move(s), std::nullopt});
   if (auto p = body.find("parameters"); p != body.end() && p->is_object()) {
-    if (auto e = read_function(*p, "function_to_apply", r)) return *e;
-    if (auto e = read_bool(*p, "truncation", r.truncate)) return *e;
+    if (auto e = read_function(*p, "function_to_apply", r)) return as_bad_request(*e);
+    if (auto e = read_bool(*p, "truncation", r.truncate)) return as_bad_request(*e);
   }
   return r;
 }

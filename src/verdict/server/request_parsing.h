@@ -22,6 +22,7 @@ struct ClassifyRequest {
   std::vector<runtime::TextInput> inputs;
   bool batch = false;                   // answer with one list per input (else a single answer)
   std::optional<bool> truncate;         // nullopt: the server's --auto-truncate
+  bool truncate_left = false;           // TEI's truncation_direction "left": keep the end
   model::ScoreFunction function = model::ScoreFunction::kDefault;
   std::optional<size_t> top_k;          // nullopt: every label
   std::string id;                       // KServe request id, echoed

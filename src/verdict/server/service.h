@@ -70,10 +70,12 @@ class Service {
     std::vector<std::vector<float>> logits;  // one row per input, in input order
     runtime::RequestTimings timings;         // of the computed inputs
     double tokenization_ms = 0;
-    size_t chars = 0;        // bytes of text, as TEI's x-compute-characters
+    size_t chars = 0;        // code points of text and pair, as TEI's x-compute-characters
+    size_t tokens = 0;       // ids of every input, computed or answered from the cache
     size_t cache_hits = 0;
   };
-  void infer(const std::vector<runtime::TextInput>& inputs, bool truncate, const std::shared_ptr<Reply>& reply,
+  void infer(const std::vector<runtime::TextInput>& inputs, bool truncate, bool truncate_left,
+             const std::shared_ptr<Reply>& reply,
              std::function<void(Inference)> done, std::function<void(const ApiError&)> fail);
   void classify(ClassifyRequest request, const std::shared_ptr<Reply>& reply, Renderer render,
                 ErrorRenderer on_error = nullptr);

@@ -141,6 +141,29 @@ TEST_F(BertTokenizerTest, TruncatesPairsLongestFirstLikeRust) {
   EXPECT_EQ(std::count(e.tokens.begin(), e.tokens.end(), "b"), 4);
 }
 
+// Rust's TruncationDirection::Left (TEI's truncation_direction "left"): the same lengths,
+// cut from the start of each sequence; offsets still point into the original strings.
+TEST_F(BertTokenizerTest, TruncatesFromTheStartWhenAskedKeepingTheLastTokens) {
+  EncodeOptions options;
+  options.max_length = 5;
+  options.truncate_left = true;
+  Encoding e = encode("one two three four five", std::nullopt, options);
+  EXPECT_EQ(e.tokens, (std::vector<std::string>{"[CLS]", "three", "four", "five", "[SEP]"}));
+  EXPECT_EQ(e.offsets[1], (Offset{8, 13}));
+  EXPECT_EQ(e.untruncated_length, 7u);
+  options.max_length = 10;  // 7 tokens once [CLS] [SEP] [SEP] are counted: A keeps 4, B its 3
+  e = encode("one two three four five six seven eight", "a b a", options);
+  EXPECT_EQ(e.tokens, (std::vector<std::string>{"[CLS]", "five", "six", "seven", "eight", "[SEP]", "a", "b", "a",
+                                                "[SEP]"}));
+  EXPECT_EQ(e.type_ids, (std::vector<int32_t>{0, 0, 0, 0, 0, 0, 1, 1, 1, 1}));
+  e = encode("a b", "one two three four five six seven eight", options);  // B keeps its last 5
+  EXPECT_EQ(e.tokens, (std::vector<std::string>{"[CLS]", "a", "b", "[SEP]", "four", "five", "six", "seven", "eight",
+                                                "[SEP]"}));
+  // Short enough: nothing cut, whichever the direction.
+  EXPECT_EQ(encode("one two", std::nullopt, options).tokens,
+            (std::vector<std::string>{"[CLS]", "one", "two", "[SEP]"}));
+}
+
 TEST(TruncationTest, ComputesRustLongestFirstLengths) {
   EXPECT_EQ(truncated_lengths(10, std::nullopt, 4), (std::pair<size_t, size_t>{4, 0}));
   EXPECT_EQ(truncated_lengths(3, 5, 8), (std::pair<size_t, size_t>{3, 5}));

@@ -33,8 +33,13 @@ Encoding build_encoding(const PostProcessor& post_processor, SequenceTokens a, c
     const size_t budget = options.max_length > added ? options.max_length - added : 0;
     const auto [keep_a, keep_b] = truncated_lengths(
         a.size(), is_pair ? std::optional<size_t>(pair_tokens.size()) : std::nullopt, budget);
-    a.resize(keep_a);
-    pair_tokens.resize(keep_b);
+    if (options.truncate_left) {
+      a.erase(a.begin(), a.end() - static_cast<std::ptrdiff_t>(keep_a));
+      pair_tokens.erase(pair_tokens.begin(), pair_tokens.end() - static_cast<std::ptrdiff_t>(keep_b));
+    } else {
+      a.resize(keep_a);
+      pair_tokens.resize(keep_b);
+    }
   }
   if (after_truncation) {
     after_truncation(0, &a);

@@ -32,7 +32,8 @@ std::optional<Error> check_input_utf8(std::string_view text, const char* what);
 // RobertaProcessing trims offsets there, on what truncation kept.
 using TruncatedSequenceHook = std::function<void(size_t sequence, SequenceTokens* tokens)>;
 
-// Truncates `a` and the optional pair `b` (longest_first, as Rust) when options.truncate, then
+// Truncates `a` and the optional pair `b` (longest_first, as Rust; from the end, or from the start
+// with options.truncate_left) when options.truncate, then
 // applies `post_processor`'s template. Token strings of the sequences come from `id_to_token`.
 Encoding build_encoding(const PostProcessor& post_processor, SequenceTokens a, const SequenceTokens* b,
                         const EncodeOptions& options, const std::function<std::string(int32_t)>& id_to_token,

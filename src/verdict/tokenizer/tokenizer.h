@@ -38,6 +38,7 @@ struct EncodeOptions {
   bool add_special_tokens = true;
   bool truncate = true;     // transformers' pipeline would fail instead; Verdict truncates
   size_t max_length = 512;  // total ids including special tokens
+  bool truncate_left = false;  // cut from the start, keeping the end (Rust's TruncationDirection::Left)
 };
 
 // Immutable after loading; encode() is thread-safe.
