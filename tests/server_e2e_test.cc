@@ -9,6 +9,7 @@
 #include <future>
 #include <iostream>
 #include <set>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -620,6 +621,36 @@ TEST(ServeThreadsTest, OneComputeThreadIsWhatTheServerUsesAndReports) {
   EXPECT_EQ(info["compute_threads"], 1);
   EXPECT_TRUE(info["openmp_wait"].is_string()) << info.dump();
   EXPECT_EQ(server.terminate(), 0) << server.logs();
+}
+
+// On Cloud Run (K_SERVICE set) with no GOOGLE_CLOUD_PROJECT, the project of trace fields comes
+// from the metadata server ($GCE_METADATA_HOST here: a fake one), asked with Metadata-Flavor.
+TEST(ServeCloudRunTest, TraceFieldsNameTheProjectFromTheMetadataServer) {
+  testing::FakeHttpServer metadata([](const testing::FakeHttpServer::Received& r) {
+    testing::FakeHttpServer::Reply reply;
+    const bool asked_right = r.path == "/computeMetadata/v1/project/project-id" &&
+                             r.head.find("Metadata-Flavor: Google") != std::string::npos;
+    reply.status = asked_right ? 200 : 403;
+    reply.headers = {"Metadata-Flavor: Google", "Content-Type: application/text"};
+    reply.body = asked_right ? "verdict-test-project" : "";
+    return reply;
+  });
+  ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string(), "--log-format", "json"},
+                       {"K_SERVICE=verdict", "GCE_METADATA_HOST=127.0.0.1:" + std::to_string(metadata.port()),
+                        "GOOGLE_CLOUD_PROJECT="});
+  ASSERT_TRUE(server.running()) << server.logs();
+  ASSERT_EQ(metadata.wait_for(1, 5000), 1u);
+  const std::string expected = "\"logging.googleapis.com/trace\":\"projects/verdict-test-project/traces/"
+                               "105445aa7843bc8bf206b12000100000\"";
+  // The lookup runs beside serving: wait for its log line, then a traced request names the project.
+  for (int i = 0; i < 200 && server.logs().find("verdict-test-project (from the metadata server)") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto r = http_request(server.port(), "POST", "/predict", R"({"inputs": "traced"})",
+                              {{"X-Cloud-Trace-Context", "105445aa7843bc8bf206b12000100000/1;o=1"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
+  EXPECT_NE(server.logs().find(expected), std::string::npos) << server.logs();
 }
 
 TEST(ServeDiscordOffTest, TheRouteDoesNotExistWithoutAPublicKey) {

@@ -1,5 +1,7 @@
 #include "testing/server_process.h"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -90,8 +92,11 @@ ServerProcess::ServerProcess(const std::vector<std::string>& args, const std::ve
     close(out[0]);
     close(out[1]);
     for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
-    std::vector<std::string> argv = {verdict_binary(), "serve", "--host", "127.0.0.1", "--port", "0",
-                                     "--log-format", "text"};
+    std::vector<std::string> argv = {verdict_binary(), "serve", "--host", "127.0.0.1", "--port", "0"};
+    // Text logs unless the test asks for a format (the "serving … on" line is found in both).
+    if (std::find(args.begin(), args.end(), "--log-format") == args.end()) {
+      argv.insert(argv.end(), {"--log-format", "text"});
+    }
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> cargs;
     for (auto& a : argv) cargs.push_back(a.data());

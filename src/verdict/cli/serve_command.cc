@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <pthread.h>
+#include <thread>
 
 #include "verdict/cli/commands.h"
 #include "verdict/cli/model_option.h"
@@ -11,6 +12,8 @@
 #include "verdict/hub/settings.h"
 #include "verdict/kernels/cpu.h"
 #include "verdict/kernels/linear.h"
+#include "verdict/common/thread_name.h"
+#include "verdict/server/gcp_metadata.h"
 #include "verdict/server/service.h"
 #include "verdict/version.h"
 
@@ -195,6 +198,22 @@ int run_serve(ServeArgs a) {
               (kernels::compute_threads() == 1 ? "" : "s") + " (OpenMP " +
               kernels::openmp_wait_policy() + ")" + (config.api_keys.empty() ? ", no API key" : ", API key required") + ")");
 
+  // On Cloud Run the project of trace fields comes from the metadata server, after listening so
+  // that a slow answer never delays a cold start; lines logged before it stay bare.
+  std::thread project_lookup;
+  if (config.gcp_project.empty() && server::on_cloud_run()) {
+    project_lookup = std::thread([&logger] {
+      name_this_thread("verdict-metadata");
+      if (auto project = server::project_from_metadata_server(std::chrono::seconds(3)); !project.empty()) {
+        logger.set_gcp_project(project);
+        logger.info("Cloud Logging trace fields name project " + project + " (from the metadata server)");
+      } else {
+        logger.warning("no project id from the metadata server: trace fields stay bare ids "
+                       "(set GOOGLE_CLOUD_PROJECT or --gcp-project)");
+      }
+    });
+  }
+
   int sig = 0;
   sigwait(&signals, &sig);
   logger.info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": draining");
@@ -208,6 +227,7 @@ int run_serve(ServeArgs a) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   http.stop();
+  if (project_lookup.joinable()) project_lookup.join();
   logger.info(drained ? "stopped: every accepted request was answered"
                       : "stopped: the grace period ended with requests still in flight");
   return 0;

@@ -34,6 +34,16 @@ std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohma
 
 Logger::Logger(LogFormat format, std::string gcp_project) : format_(format), gcp_project_(std::move(gcp_project)) {}
 
+void Logger::set_gcp_project(std::string project) {
+  std::lock_guard lock(project_mu_);
+  gcp_project_ = std::move(project);
+}
+
+std::string Logger::gcp_project() const {
+  std::lock_guard lock(project_mu_);
+  return gcp_project_;
+}
+
 void Logger::write(const std::string& line) {
   std::lock_guard lock(mu_);
   std::fwrite(line.data(), 1, line.size(), stdout);
@@ -79,8 +89,8 @@ void Logger::request(const HttpRequest& r, int status, double latency, const std
       {"request_id", request_id},
   };
   if (const auto trace = trace_id(r); !trace.empty()) {
-    j["logging.googleapis.com/trace"] =
-        gcp_project_.empty() ? trace : "projects/" + gcp_project_ + "/traces/" + trace;
+    const std::string project = gcp_project();
+    j["logging.googleapis.com/trace"] = project.empty() ? trace : "projects/" + project + "/traces/" + trace;
   }
   write(dump(j));
 }

@@ -19,6 +19,8 @@ class Logger {
   void warning(const std::string& message) { log("WARNING", message); }
   void error(const std::string& message) { log("ERROR", message); }
   void log(const char* severity, const std::string& message);
+  // The project of trace fields, once known (read from the metadata server after start-up).
+  void set_gcp_project(std::string project);
 
   // One line per request. `detail` (e.g. texts, when enabled) is appended to the message.
   void request(const HttpRequest& request, int status, double latency_seconds, const std::string& request_id,
@@ -26,8 +28,10 @@ class Logger {
 
  private:
   void write(const std::string& line);
+  std::string gcp_project() const;
   LogFormat format_;
-  std::string gcp_project_;
+  mutable std::mutex project_mu_;
+  std::string gcp_project_;  // guarded by project_mu_
   std::mutex mu_;
 };
 
