@@ -59,6 +59,10 @@ bool is_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
   return a.size() <= b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
+bool is_suffix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  return a.size() <= b.size() && std::equal(a.rbegin(), a.rend(), b.rbegin());
+}
+
 Encoding encode_ok(const tokenizer::Tokenizer& tok, std::string_view text,
                    std::optional<std::string_view> pair, const EncodeOptions& options, const char* what) {
   auto e = tok.encode(text, pair, options);
@@ -130,8 +134,8 @@ void check_encodings(const tokenizer::Tokenizer& tok, std::string_view text,
   check(full.untruncated_length == full.ids.size(), "untruncated: untruncated_length differs");
   const size_t added = ids_of(full, -1).size();
 
-  // Truncation keeps a prefix of each sequence and exactly the budget (never fewer than the
-  // template's own tokens).
+  // Truncation keeps a prefix of each sequence (a suffix when cutting from the left, by the same
+  // lengths) and exactly the budget (never fewer than the template's own tokens).
   for (const size_t max_length : {size_t{512}, tiny_max_length}) {
     EncodeOptions options;
     options.max_length = max_length;
@@ -144,6 +148,16 @@ void check_encodings(const tokenizer::Tokenizer& tok, std::string_view text,
     check(is_prefix(ids_of(cut, 0), ids_of(full, 0)), at, max_length, ": text is not a prefix");
     check(is_prefix(ids_of(cut, 1), ids_of(full, 1)), at, max_length, ": pair is not a prefix");
     if (full.ids.size() <= max_length) check(cut.offsets == full.offsets, at, max_length, ": offsets differ");
+    options.truncate_left = true;
+    const Encoding left = encode_ok(tok, text, pair, options, "truncated from the left");
+    at = "truncated from the left at ";
+    check(left.untruncated_length == full.ids.size(), at, max_length, ": untruncated_length differs");
+    check(ids_of(left, -1) == ids_of(full, -1), at, max_length, ": template tokens differ");
+    for (int s : {0, 1}) {
+      check(ids_of(left, s).size() == ids_of(cut, s).size(), at, max_length, ": another length than from the right");
+      check(is_suffix(ids_of(left, s), ids_of(full, s)), at, max_length, ": a sequence is not a suffix");
+    }
+    if (full.ids.size() <= max_length) check(left.offsets == full.offsets, at, max_length, ": offsets differ");
   }
 
   EncodeOptions plain = untruncated;
