@@ -96,6 +96,38 @@ TEST_F(LoadTokenizerTest, RefusesAnUnsupportedModelTypeNamingWhatItFoundAndSuppo
   EXPECT_NE(tokenizer.error().message.find("WordPiece"), std::string::npos) << tokenizer.error().message;
 }
 
+// Found by fuzz_tokenizer_json: a single template without $A (its first piece an object with a
+// second key, which serde refuses) encoded [CLS] [SEP] while lengths counted the text.
+TEST_F(LoadTokenizerTest, RefusesTemplatesThatDropOrRepeatASequence) {
+  const json cls = {{"SpecialToken", {{"id", "[CLS]"}, {"type_id", 0}}}};
+  const json sep = {{"SpecialToken", {{"id", "[SEP]"}, {"type_id", 0}}}};
+  const json a = {{"Sequence", {{"id", "A"}, {"type_id", 0}}}};
+  const json b = {{"Sequence", {{"id", "B"}, {"type_id", 1}}}};
+  const json specials = {{"[CLS]", {{"id", "[CLS]"}, {"ids", {2}}, {"tokens", {"[CLS]"}}}},
+                         {"[SEP]", {{"id", "[SEP]"}, {"ids", {3}}, {"tokens", {"[SEP]"}}}}};
+  const auto load_with = [&](const json& single, const json& pair) {
+    json j = tiny_tokenizer_json();
+    j["post_processor"] = {{"type", "TemplateProcessing"}, {"single", single}, {"pair", pair}, {"special_tokens", specials}};
+    write(dir_ / "tokenizer.json", j.dump());
+    return load_tokenizer(dir_);
+  };
+  ASSERT_TRUE(load_with({cls, a, sep}, {cls, a, sep, b, sep}).ok());
+  json two_keys = cls;
+  two_keys["Sequence"] = a["Sequence"];
+  const std::vector<std::pair<std::pair<json, json>, std::string>> bad = {
+      {{{two_keys, sep}, {cls, a, sep, b, sep}}, "post_processor.single[0]"},
+      {{{cls, sep}, {cls, a, sep, b, sep}}, "must hold $A exactly once; it has 0"},
+      {{{cls, a, a, sep}, {cls, a, sep, b, sep}}, "must hold $A exactly once; it has 2"},
+      {{{cls, a, sep, b}, {cls, a, sep, b, sep}}, "must hold $B nowhere; it has 1"},
+      {{{cls, a, sep}, {cls, a, sep, sep}}, "\"post_processor.pair\" must hold $B exactly once; it has 0"},
+  };
+  for (const auto& [templates, message] : bad) {
+    auto tokenizer = load_with(templates.first, templates.second);
+    ASSERT_FALSE(tokenizer.ok()) << message;
+    EXPECT_NE(tokenizer.error().message.find(message), std::string::npos) << tokenizer.error().message;
+  }
+}
+
 TEST_F(LoadTokenizerTest, RefusesUnsupportedNormalizersAndPreTokenizers) {
   json j = tiny_tokenizer_json();
   j["normalizer"] = json::parse(R"({"type": "NFKC"})");

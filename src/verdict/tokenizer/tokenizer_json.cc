@@ -125,8 +125,10 @@ Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const js
   for (size_t i = 0; i < pieces.size(); ++i) {
     const std::string piece_field = field + "[" + std::to_string(i) + "]";
     const json& piece = pieces[i];
-    const bool is_sequence = piece.is_object() && piece.contains("Sequence");
-    const bool is_special = piece.is_object() && piece.contains("SpecialToken");
+    // An externally tagged enum, as serde reads it: one key, nothing beside it.
+    const bool one_key = piece.is_object() && piece.size() == 1;
+    const bool is_sequence = one_key && piece.contains("Sequence");
+    const bool is_special = one_key && piece.contains("SpecialToken");
     if (!is_sequence && !is_special) {
       return file.type_error(piece_field, "{\"Sequence\": ...} or {\"SpecialToken\": ...}", piece);
     }
@@ -166,6 +168,18 @@ Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const js
       }
     }
     out.push_back(std::move(out_piece));
+  }
+  // Lengths and truncation count each input sequence once: a template that drops one, repeats
+  // one or names $B for a single text cannot be encoded consistently (no Hub model has one).
+  const bool pair = field.size() >= 5 && field.compare(field.size() - 5, 5, ".pair") == 0;
+  for (int s = 0; s < 2; ++s) {
+    const auto n = std::count_if(out.begin(), out.end(), [s](const TemplatePiece& p) { return p.sequence == s; });
+    const long expected = s == 0 || pair ? 1 : 0;
+    if (n != expected) {
+      return file.error(ErrorCode::kCorruptModel, field,
+                        std::string("must hold $") + (s == 0 ? "A" : "B") + (expected ? " exactly once" : " nowhere") +
+                            "; it has " + std::to_string(n));
+    }
   }
   return out;
 }
