@@ -70,8 +70,9 @@ TEST_F(BatcherTest, RefusesBeyondMaxConcurrentRequestsAtOnce) {
   std::promise<void> release;
   auto gate = release.get_future().share();
   std::promise<RequestOutcome> first, second;
-  // The first request's callback blocks the compute thread, so it stays in flight.
-  batcher.submit({encodings_[0]}, [&](RequestOutcome o) { first.set_value(std::move(o)); gate.wait(); });
+  // The first request's callback blocks the compute thread, so it stays in flight. It holds its
+  // own copy of the gate: it may still be inside wait() when this body returns.
+  batcher.submit({encodings_[0]}, [&first, gate](RequestOutcome o) { first.set_value(std::move(o)); gate.wait(); });
   batcher.submit({encodings_[1]}, [&](RequestOutcome o) { second.set_value(std::move(o)); });
   auto refused = second.get_future().get();
   ASSERT_FALSE(refused.logits.ok());
@@ -196,7 +197,7 @@ TEST_F(BatcherTest, AnswersClearCallsBeforeTheRecheckOfCloseOnes) {
   std::promise<RequestOutcome> first;
   // Hold the compute thread (in the first request's callback) so that every request below lands
   // in one batch.
-  batcher.submit({encodings_[0]}, [&](RequestOutcome o) { first.set_value(std::move(o)); gate.wait(); });
+  batcher.submit({encodings_[0]}, [&first, gate](RequestOutcome o) { first.set_value(std::move(o)); gate.wait(); });
   auto held = first.get_future();
   held.wait();
   std::mutex mu;
