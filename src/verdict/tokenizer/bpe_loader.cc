@@ -254,17 +254,7 @@ Status parse_post_processor(const JsonFile& file, BpeTokenizerSpec* spec) {
     spec->trim_offsets = *trim;
     return {};
   }
-  if (type == "TemplateProcessing") {
-    const json empty;
-    const json& specials = p.contains("special_tokens") ? p["special_tokens"] : empty;
-    auto single = parse_template(file, p.contains("single") ? p["single"] : empty, specials, "post_processor.single");
-    if (!single.ok()) return single.error();
-    auto pair = parse_template(file, p.contains("pair") ? p["pair"] : empty, specials, "post_processor.pair");
-    if (!pair.ok()) return pair.error();
-    spec->post_processor.single = std::move(*single);
-    spec->post_processor.pair = std::move(*pair);
-    return {};
-  }
+  if (type == "TemplateProcessing") return parse_template_processing(file, p, &spec->post_processor);
   return file.error(ErrorCode::kUnsupported, "post_processor.type",
                     "is \"" + type +
                         "\", which Verdict does not support with a BPE model (supported: RobertaProcessing, "

@@ -116,10 +116,9 @@ Status parse_pre_tokenizer(const JsonFile& file, BertTokenizerSpec* spec) {
   return {};
 }
 
-}  // namespace
-
-Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const json& pieces,
-                                                  const json& specials, const std::string& field) {
+// `sequences` is how many input texts the template joins: 1 for "single", 2 for "pair".
+Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const json& pieces, const json& specials,
+                                                  const std::string& field, int sequences) {
   if (!pieces.is_array()) return file.type_error(field, "a list of template pieces", pieces);
   std::vector<TemplatePiece> out;
   for (size_t i = 0; i < pieces.size(); ++i) {
@@ -171,10 +170,9 @@ Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const js
   }
   // Lengths and truncation count each input sequence once: a template that drops one, repeats
   // one or names $B for a single text cannot be encoded consistently (no Hub model has one).
-  const bool pair = field.size() >= 5 && field.compare(field.size() - 5, 5, ".pair") == 0;
   for (int s = 0; s < 2; ++s) {
     const auto n = std::count_if(out.begin(), out.end(), [s](const TemplatePiece& p) { return p.sequence == s; });
-    const long expected = s == 0 || pair ? 1 : 0;
+    const long expected = s < sequences ? 1 : 0;
     if (n != expected) {
       return file.error(ErrorCode::kCorruptModel, field,
                         std::string("must hold $") + (s == 0 ? "A" : "B") + (expected ? " exactly once" : " nowhere") +
@@ -184,6 +182,19 @@ Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const js
   return out;
 }
 
+}  // namespace
+
+Status parse_template_processing(const JsonFile& file, const json& p, PostProcessor* out) {
+  const json empty;
+  const json& specials = p.contains("special_tokens") ? p["special_tokens"] : empty;
+  auto single = parse_template(file, p.contains("single") ? p["single"] : empty, specials, "post_processor.single", 1);
+  if (!single.ok()) return single.error();
+  auto pair = parse_template(file, p.contains("pair") ? p["pair"] : empty, specials, "post_processor.pair", 2);
+  if (!pair.ok()) return pair.error();
+  out->single = std::move(*single);
+  out->pair = std::move(*pair);
+  return {};
+}
 
 Status parse_post_processor(const JsonFile& file, PostProcessor* out) {
   const auto it = file.root.find("post_processor");
@@ -194,18 +205,7 @@ Status parse_post_processor(const JsonFile& file, PostProcessor* out) {
   const json& p = *it;
   const std::string type =
       p.is_object() && p.contains("type") && p["type"].is_string() ? p["type"].get<std::string>() : p.dump();
-  if (type == "TemplateProcessing") {
-    const json empty;
-    const json& specials = p.contains("special_tokens") ? p["special_tokens"] : empty;
-    auto single =
-        parse_template(file, p.contains("single") ? p["single"] : empty, specials, "post_processor.single");
-    if (!single.ok()) return single.error();
-    auto pair = parse_template(file, p.contains("pair") ? p["pair"] : empty, specials, "post_processor.pair");
-    if (!pair.ok()) return pair.error();
-    out->single = std::move(*single);
-    out->pair = std::move(*pair);
-    return {};
-  }
+  if (type == "TemplateProcessing") return parse_template_processing(file, p, out);
   if (type == "BertProcessing" || type == "RobertaProcessing") {
     auto token = [&](const char* key) -> Result<std::pair<std::string, int32_t>> {
       const auto v = p.find(key);

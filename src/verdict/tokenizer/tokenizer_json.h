@@ -29,9 +29,9 @@ Result<std::unique_ptr<Tokenizer>> parse_tokenizer_json(std::string_view json_te
                                                         const std::filesystem::path& path,
                                                         const FolderConfig& config);
 
-// A TemplateProcessing template (post_processor.single / .pair) with its special tokens.
-Result<std::vector<TemplatePiece>> parse_template(const JsonFile& file, const nlohmann::json& pieces,
-                                                  const nlohmann::json& specials, const std::string& field);
+// A TemplateProcessing post-processor (`p` is the file's "post_processor" object): its single and
+// pair templates with their special tokens.
+Status parse_template_processing(const JsonFile& file, const nlohmann::json& p, PostProcessor* out);
 // The file's "post_processor": TemplateProcessing, BertProcessing, RobertaProcessing or null.
 Status parse_post_processor(const JsonFile& file, PostProcessor* out);
 
