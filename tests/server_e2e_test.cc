@@ -417,6 +417,8 @@ TEST(ServeAuthTest, KeysAreRequiredWhereTheContractSaysAndComparedExactly) {
   EXPECT_NE(json::parse(unauthorized.body)["error"].get<std::string>().find("API key"), std::string::npos);
   EXPECT_EQ(http_request(p, "GET", "/?review=great&api_key=s3cret").status, 200);
   EXPECT_EQ(http_request(p, "GET", "/?review=great&api_key=nope").status, 401);
+  EXPECT_EQ(http_request(p, "GET", "/?api_key=nope").status, 401) << "the key is checked before the review";
+  EXPECT_EQ(http_request(p, "GET", "/?api_key=s3cret").status, 400);
   for (const char* open : {"/", "/health", "/metrics", "/v2/health/live", "/v2/health/ready", "/openapi.json"}) {
     EXPECT_EQ(http_request(p, "GET", open).status, 200) << open;
   }

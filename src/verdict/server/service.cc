@@ -242,8 +242,10 @@ void Service::handle(HttpRequest request, Respond respond) {
     e.headers.emplace_back("Allow", allow);
     return reply->send(std::move(e));
   }
-  // GET / is public (a platform health probe) unless it carries a review to classify.
-  const bool needs_key = !route->is_public || (route->handler == &Service::get_root && request.query_param("review"));
+  // GET / is public (a platform health probe) unless it carries a review to classify or a key:
+  // a wrong key answers 401 before a missing review answers 400 (only the probe needs no key).
+  const bool needs_key = !route->is_public || (route->handler == &Service::get_root &&
+                                               (request.query_param("review") || request.query_param("api_key")));
   if (needs_key && !authorized(request)) {
     return reply->fail(ApiError::unauthorized("missing or invalid API key: send Authorization: Bearer <key>"));
   }
