@@ -30,7 +30,9 @@ TEST(HugePageBufferTest, LargeAndSmallBuffersAreZeroedAndMove) {
   for (size_t bytes : {size_t{0}, size_t{100}, kHugePageBytes + 4097}) {
     HugePageBuffer b(bytes);
     ASSERT_EQ(b.size(), bytes);
-    if (bytes >= kHugePageBytes) EXPECT_EQ(reinterpret_cast<uintptr_t>(b.data()) % kHugePageBytes, 0u);
+    if (bytes >= kHugePageBytes) {  // braces: EXPECT_EQ expands to an if/else
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(b.data()) % kHugePageBytes, 0u);
+    }
     for (size_t i = 0; i < bytes; i += 997) EXPECT_EQ(b.data()[i], 0);
     if (bytes == 0) continue;
     b.data()[bytes - 1] = 9;  // the tail past the whole pages is mapped too
