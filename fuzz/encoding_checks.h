@@ -13,7 +13,8 @@ namespace verdict::fuzz {
 // Encodes `text` (and `pair`) untruncated, truncated at 512 and at `tiny_max_length`, and
 // without special tokens; fails (aborts) when an encoding is malformed (lengths, offsets outside
 // their sequence or inside a UTF-8 char) or the encodings disagree (truncation must keep a prefix
-// of each sequence, or from the left a suffix of the same length, and exactly the budget). Invalid UTF-8 must be refused, valid UTF-8 accepted.
+// of each sequence, or from the left a suffix of the same length, and exactly the budget).
+// Invalid UTF-8 must be refused, valid UTF-8 accepted.
 void check_encodings(const tokenizer::Tokenizer& tokenizer, std::string_view text,
                      std::optional<std::string_view> pair, size_t tiny_max_length);
 
