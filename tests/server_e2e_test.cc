@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <future>
@@ -429,6 +430,47 @@ TEST(ServeAuthTest, KeysAreRequiredWhereTheContractSaysAndComparedExactly) {
   const auto logs = server.logs();
   EXPECT_EQ(logs.find("s3cret"), std::string::npos) << "keys never reach the logs";
   EXPECT_EQ(logs.find("that was great"), std::string::npos) << "texts stay out of the logs by default";
+}
+
+// Generated clients decide from the document whether to send a key: it must say what the server does.
+TEST(ServeAuthTest, TheOpenApiDocumentSaysWhichRoutesNeedAKey) {
+  ASSERT_GE(sodium_init(), 0);
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+  crypto_sign_keypair(pk, sk);
+  char hex[2 * sizeof pk + 1];
+  sodium_bin2hex(hex, sizeof hex, pk, sizeof pk);
+  ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string(), "--api-key", "s3cret",
+                        "--discord-public-key", hex});
+  ASSERT_TRUE(server.running()) << server.logs();
+  const auto doc = json::parse(http_request(server.port(), "GET", "/openapi.json").body);
+  int checked = 0;
+  for (const auto& [path, ops] : doc["paths"].items()) {
+    for (const auto& [method, op] : ops.items()) {
+      std::string m = method;
+      for (char& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      std::string concrete = path;
+      if (auto p = concrete.find("{name}"); p != std::string::npos) concrete.replace(p, 6, "distilbert-sst2-tiny");
+      const int status = http_request(server.port(), m, concrete, m == "POST" ? "{}" : "").status;
+      const bool secured = op.contains("security");
+      const bool optional = secured && std::any_of(op["security"].begin(), op["security"].end(),
+                                                   [](const json& s) { return s.empty(); });
+      if (secured && !optional) {
+        EXPECT_EQ(status, 401) << m << " " << path << " declares a key but answers without one";
+      } else {
+        EXPECT_NE(status, 401) << m << " " << path << " is public in the document but asks for a key";
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 20);
+  // The query key is declared beside the bearer key wherever a key is needed.
+  for (const auto& [path, ops] : doc["paths"].items()) {
+    for (const auto& [method, op] : ops.items()) {
+      if (!op.contains("security") || op["security"].dump().find("bearer") == std::string::npos) continue;
+      EXPECT_NE(op["security"].dump().find("query_key"), std::string::npos) << method << " " << path;
+    }
+  }
+  EXPECT_EQ(http_request(server.port(), "POST", "/predict?api_key=s3cret", R"({"inputs": "great"})").status, 200);
 }
 
 TEST(ServeAuthTest, QueryKeysCanBeTurnedOff) {
