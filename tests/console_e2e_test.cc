@@ -15,17 +15,12 @@ namespace verdict {
 namespace {
 
 using nlohmann::json;
+using testing::body_json;
 using testing::http_request;
+using testing::model_dir;
 using testing::HttpResult;
 using testing::ServerProcess;
 
-std::filesystem::path model_dir(const std::string& name) { return testing::testdata_dir() / "models" / name; }
-
-json body_json(const HttpResult& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.body;
-  return j;
-}
 
 // The value of one unlabelled metric line ("name value"), or -1.
 double metric(int port, const std::string& name) {

@@ -25,17 +25,12 @@ namespace verdict {
 namespace {
 
 using nlohmann::json;
+using testing::body_json;
 using testing::http_request;
+using testing::model_dir;
 using testing::HttpResult;
 using testing::ServerProcess;
 
-std::filesystem::path model_dir(const std::string& name) { return testing::testdata_dir() / "models" / name; }
-
-json body_json(const HttpResult& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.body;
-  return j;
-}
 
 void expect_scores(const json& got, const json& expected_all, const std::string& context) {
   ASSERT_TRUE(got.is_array()) << context << ": " << got.dump();

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <regex>
 
+#include <gtest/gtest.h>
+
 #include "testing/process.h"
 
 namespace verdict::testing {
@@ -21,6 +23,12 @@ std::string HttpResult::header(const std::string& lower_name) const {
   for (const auto& [k, v] : headers)
     if (k == lower_name) return v;
   return "";
+}
+
+nlohmann::json body_json(const HttpResult& r) {
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.body;
+  return j;
 }
 
 HttpResult http_request(int port, const std::string& method, const std::string& target, const std::string& body,

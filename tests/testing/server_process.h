@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace verdict::testing {
 
 struct HttpResult {
@@ -23,6 +25,9 @@ struct HttpResult {
 HttpResult http_request(int port, const std::string& method, const std::string& target,
                         const std::string& body = "",
                         const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+// The body parsed as JSON; fails the calling test (and returns a discarded value) if it is not JSON.
+nlohmann::json body_json(const HttpResult& r);
 
 class ServerProcess {
  public:

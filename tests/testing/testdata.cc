@@ -12,6 +12,8 @@ std::filesystem::path testdata_dir() {
   return VERDICT_TESTDATA_DEFAULT;
 }
 
+std::filesystem::path model_dir(const std::string& name) { return testdata_dir() / "models" / name; }
+
 std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path) {
   std::vector<nlohmann::json> rows;
   std::ifstream in(path);

@@ -12,6 +12,9 @@ namespace verdict::testing {
 // $VERDICT_TESTDATA, else the path CMake was configured with (../shared/testdata).
 std::filesystem::path testdata_dir();
 
+// testdata_dir()/models/<name>: one of the golden models.
+std::filesystem::path model_dir(const std::string& name);
+
 // Every line of a JSON-lines file, parsed; fails the calling test if the file is missing.
 std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path);
 
