@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <mutex>
 
+#include "verdict/net/header_line.h"
+
 namespace verdict::net {
 namespace {
 
@@ -61,17 +63,9 @@ size_t on_body(char* data, size_t size, size_t n, void* p) {
 
 size_t on_header(char* data, size_t size, size_t n, void* p) {
   auto* reply = static_cast<DownloadReply*>(p);
-  std::string line(data, size * n);
-  if (line.rfind("HTTP/", 0) == 0) reply->headers.clear();  // a new answer (e.g. after 100 Continue)
-  const auto colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
-    reply->headers.emplace_back(std::move(name), std::move(value));
-  }
+  const std::string_view line(data, size * n);
+  if (is_status_line(line)) reply->headers.clear();
+  if (auto header = parse_header_line(line)) reply->headers.push_back(std::move(*header));
   return size * n;
 }
 

@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include "verdict/net/header_line.h"
+
 namespace verdict::net {
 namespace {
 
@@ -16,16 +18,10 @@ size_t on_body(char* data, size_t size, size_t n, void* out) {
 }
 
 size_t on_header(char* data, size_t size, size_t n, void* out) {
-  std::string line(data, size * n);
-  const auto colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
-    static_cast<HttpReply*>(out)->headers.emplace_back(std::move(name), std::move(value));
-  }
+  auto* reply = static_cast<HttpReply*>(out);
+  const std::string_view line(data, size * n);
+  if (is_status_line(line)) reply->headers.clear();
+  if (auto header = parse_header_line(line)) reply->headers.push_back(std::move(*header));
   return size * n;
 }
 
