@@ -3,13 +3,11 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iostream>
-#include <sstream>
 #include <string>
-#include <vector>
 
 #include "testing/testdata.h"
 #include "verdict/tokenizer/bert_tokenizer.h"
+#include "verdict/tokenizer/golden_rows.h"
 #include "verdict/tokenizer/tokenizer.h"
 
 namespace verdict::tokenizer {
@@ -17,67 +15,16 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using verdict::testing::model_dir;
 
-constexpr int kFailuresToPrint = 5;
+fs::path sst2_vocab() { return model_dir("distilbert-sst2-tiny") / "vocab.txt"; }
 
-fs::path sst2_vocab() {
-  return verdict::testing::testdata_dir() / "models" / "distilbert-sst2-tiny" / "vocab.txt";
-}
-
-std::string escaped(const std::string& text) { return json(text).dump(); }
-
-template <class T>
-std::string joined(const std::vector<T>& values) {
-  std::ostringstream out;
-  for (size_t i = 0; i < values.size(); ++i) out << (i ? " " : "") << values[i];
-  return out.str();
-}
-
-// Runs every case of a tokenizer jsonl file; returns a description of the mismatches.
-void check_jsonl_file(const Tokenizer& tokenizer, const fs::path& path) {
-  const auto rows = verdict::testing::read_jsonl(path);
-  ASSERT_FALSE(rows.empty()) << path;
-  int mismatches = 0;
-  std::ostringstream report;
-  for (const json& row : rows) {
-    const std::string text = row["text"].get<std::string>();
-    std::optional<std::string> pair;
-    if (row.contains("text_pair")) pair = row["text_pair"].get<std::string>();
-    auto encoding = tokenizer.encode(text, pair ? std::optional<std::string_view>(*pair) : std::nullopt, {});
-    std::string problem;
-    if (!encoding.ok()) {
-      problem = "error: " + encoding.error().message;
-    } else {
-      const auto ids = row["input_ids"].get<std::vector<int32_t>>();
-      const auto tokens = row["tokens"].get<std::vector<std::string>>();
-      if (encoding->ids != ids) {
-        problem = "ids\n      got      " + joined(encoding->ids) + "\n      expected " + joined(ids);
-      } else if (encoding->tokens != tokens) {
-        problem = "tokens\n      got      " + joined(encoding->tokens) + "\n      expected " + joined(tokens);
-      } else if (encoding->untruncated_length != row["untruncated_length"].get<size_t>()) {
-        problem = "untruncated_length " + std::to_string(encoding->untruncated_length);
-      } else if (row.contains("token_type_ids") &&
-                 encoding->type_ids != row["token_type_ids"].get<std::vector<int32_t>>()) {
-        problem = "token_type_ids " + joined(encoding->type_ids);
-      }
-    }
-    if (problem.empty()) continue;
-    if (++mismatches <= kFailuresToPrint) {
-      report << "  text " << escaped(text) << (pair ? " pair " + escaped(*pair) : "") << ": " << problem
-             << "\n";
-    }
-  }
-  std::cout << "[ golden   ] " << path.filename().string() << ": " << rows.size() - mismatches << " of "
-            << rows.size() << " cases identical\n";
-  EXPECT_EQ(mismatches, 0) << mismatches << " of " << rows.size() << " cases of " << path.filename()
-                           << " differ; first ones:\n"
-                           << report.str();
-}
+fs::path golden_file(const char* name) { return verdict::testing::testdata_dir() / "tokenizer" / name; }
 
 TEST(GoldenTest, UncasedTokenizerMatchesEveryReferenceCase) {
   auto tokenizer = load_bert_vocab(sst2_vocab(), BertVocabOptions{});
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
-  check_jsonl_file(**tokenizer, verdict::testing::testdata_dir() / "tokenizer" / "bert_uncased.jsonl");
+  expect_golden_rows(**tokenizer, golden_file("bert_uncased.jsonl"), "bert_uncased.jsonl");
 }
 
 TEST(GoldenTest, CasedTokenizerMatchesEveryReferenceCase) {
@@ -85,7 +32,7 @@ TEST(GoldenTest, CasedTokenizerMatchesEveryReferenceCase) {
   options.do_lower_case = false;  // strip_accents unset follows lowercase: off too
   auto tokenizer = load_bert_vocab(sst2_vocab(), options);
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
-  check_jsonl_file(**tokenizer, verdict::testing::testdata_dir() / "tokenizer" / "bert_no_lowercase.jsonl");
+  expect_golden_rows(**tokenizer, golden_file("bert_no_lowercase.jsonl"), "bert_no_lowercase.jsonl");
 }
 
 std::string model_type(const fs::path& dir) {
@@ -109,30 +56,10 @@ TEST(GoldenTest, EveryBertModelFolderGivesTheExpectedIds) {
     auto tokenizer = load_tokenizer(dir);
     ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
     EXPECT_EQ((*tokenizer)->model_max_length(), 512u);
-    int mismatches = 0, rows = 0;
-    std::ostringstream report;
-    for (const json& row : verdict::testing::read_jsonl(dir / "expected.jsonl")) {
-      ++rows;
-      const std::string text = row["text"].get<std::string>();
-      std::optional<std::string> pair;
-      if (row.contains("text_pair")) pair = row["text_pair"].get<std::string>();
-      auto encoding =
-          (*tokenizer)->encode(text, pair ? std::optional<std::string_view>(*pair) : std::nullopt, {});
-      ASSERT_TRUE(encoding.ok()) << encoding.error().message;
-      bool same = encoding->ids == row["input_ids"].get<std::vector<int32_t>>();
-      if (row.contains("token_type_ids")) {
-        same = same && encoding->type_ids == row["token_type_ids"].get<std::vector<int32_t>>();
-      }
-      if (!same && ++mismatches <= kFailuresToPrint) report << "  " << escaped(text) << "\n";
-    }
-    std::cout << "[ golden   ] " << dir.filename().string() << "/expected.jsonl: " << rows - mismatches
-              << " of " << rows << " rows identical\n";
-    EXPECT_EQ(mismatches, 0) << mismatches << " of " << rows << " rows differ:\n" << report.str();
+    expect_golden_rows(**tokenizer, dir / "expected.jsonl", dir.filename().string() + "/expected.jsonl");
   }
   EXPECT_GE(folders, 8);
 }
-
-fs::path model_dir(const char* name) { return verdict::testing::testdata_dir() / "models" / name; }
 
 // roberta-sentiment-tiny's tokenizer.json is roberta-base's old serialization;
 // roberta-pairs-f16-tiny's the newer layout (merges as pairs, "type": "BPE", use_regex).
@@ -142,7 +69,7 @@ TEST(GoldenTest, RobertaTokenizerJsonMatchesEveryReferenceCase) {
     auto tokenizer = load_tokenizer(model_dir(name));
     ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
     EXPECT_EQ((*tokenizer)->kind(), "BPE");
-    check_jsonl_file(**tokenizer, verdict::testing::testdata_dir() / "tokenizer" / "roberta.jsonl");
+    expect_golden_rows(**tokenizer, golden_file("roberta.jsonl"), std::string(name) + ": roberta.jsonl");
   }
 }
 
@@ -153,7 +80,7 @@ TEST(GoldenTest, RobertaVocabJsonAndMergesMatchEveryReferenceCase) {
   }
   auto tokenizer = load_tokenizer(dir);
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
-  check_jsonl_file(**tokenizer, verdict::testing::testdata_dir() / "tokenizer" / "roberta.jsonl");
+  expect_golden_rows(**tokenizer, golden_file("roberta.jsonl"), "roberta.jsonl (vocab.json + merges.txt)");
   std::error_code ec;
   fs::remove_all(dir, ec);
 }
