@@ -2,9 +2,9 @@
 // `verdict serve` (VERDICT_BIN) on 127.0.0.1 with a golden model.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { InferenceClient, textClassification } from "@huggingface/inference";
+import { startVerdict } from "../js/verdict_server.mjs";
 
 const testdata = process.env.VERDICT_TESTDATA;
 const model = `${testdata}/models/bert-3label-tiny`;
@@ -13,20 +13,7 @@ let server;
 let url;
 
 before(async () => {
-  server = spawn(process.env.VERDICT_BIN, ["serve", "--model", model, "--host", "127.0.0.1", "--port", "0",
-                                           "--log-format", "text", "--api-key", "hf-test-key"]);
-  url = await new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60000);
-    const onData = (d) => {
-      out += d;
-      const m = out.match(/on 127\.0\.0\.1:(\d+) /);
-      if (m) { clearTimeout(timer); resolve(`http://127.0.0.1:${m[1]}`); }
-    };
-    server.stdout.on("data", onData);
-    server.stderr.on("data", onData);
-    server.on("exit", (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
+  ({ server, url } = await startVerdict(["--model", model, "--api-key", "hf-test-key"]));
 });
 
 after(() => { server?.kill("SIGTERM"); });

@@ -4,11 +4,11 @@
 // and saves a screenshot (VERDICT_UI_SCREENSHOT, default: the system's temp folder).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer from "puppeteer-core";
+import { startVerdict } from "../js/verdict_server.mjs";
 
 const KEY = "ui-test-key";
 const model = `${process.env.VERDICT_TESTDATA}/models/distilbert-sst2-tiny`;
@@ -18,20 +18,7 @@ const screenshot = process.env.VERDICT_UI_SCREENSHOT ?? join(tmpdir(), "verdict-
 let server, url, browser, profile;
 
 before(async () => {
-  server = spawn(process.env.VERDICT_BIN, ["serve", "--model", model, "--host", "127.0.0.1", "--port", "0",
-                                           "--log-format", "text", "--api-key", KEY, "--ui-history", "50"]);
-  url = await new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60000);
-    const onData = (d) => {
-      out += d;
-      const m = out.match(/on 127\.0\.0\.1:(\d+) /);
-      if (m) { clearTimeout(timer); resolve(`http://127.0.0.1:${m[1]}`); }
-    };
-    server.stdout.on("data", onData);
-    server.stderr.on("data", onData);
-    server.on("exit", (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
+  ({ server, url } = await startVerdict(["--model", model, "--api-key", KEY, "--ui-history", "50"]));
   profile = mkdtempSync(join(tmpdir(), "verdict-ui-profile-"));
   browser = await puppeteer.launch({
     executablePath: chromium,
