@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "verdict/common/file_util.h"
+#include "verdict/tokenizer/added_then_normalized.h"
 #include "verdict/tokenizer/unicode_util.h"
 
 namespace verdict::tokenizer {
@@ -59,33 +60,12 @@ void BertTokenizer::encode_normalized(const NormalizedString& normalized, uint32
 }
 
 void BertTokenizer::encode_sequence(std::string_view text, SequenceTokens* out) const {
-  std::vector<AddedSplit> splits;
-  added_.split_raw(text, &splits);
-  NormalizedString normalized;
-  std::vector<AddedSplit> normalized_splits;
-  for (const AddedSplit& split : splits) {
-    if (split.token >= 0) {
-      const AddedToken& token = added_.tokens()[static_cast<size_t>(split.token)];
-      out->push_back({token.id, Offset{split.begin, split.end}, token.special});
-      continue;
-    }
-    normalizer_.normalize(text.substr(split.begin, split.end - split.begin), split.begin, &normalized);
-    if (normalized.empty()) continue;
-    const auto size = static_cast<uint32_t>(normalized.text.size());
-    if (!added_.has_normalized_tokens()) {
-      encode_normalized(normalized, 0, size, out);
-      continue;
-    }
-    added_.split_normalized(normalized.text, &normalized_splits);
-    for (const AddedSplit& piece : normalized_splits) {
-      if (piece.token >= 0) {
-        const AddedToken& token = added_.tokens()[static_cast<size_t>(piece.token)];
-        out->push_back({token.id, normalized.original_range(piece.begin, piece.end), token.special});
-      } else {
-        encode_normalized(normalized, piece.begin, piece.end, out);
-      }
-    }
-  }
+  // WordPiece never fails: the Status is always ok.
+  (void)for_each_model_piece(added_, normalizer_, text, out,
+                             [&](const NormalizedString& normalized, uint32_t begin, uint32_t end, uint32_t) {
+                               encode_normalized(normalized, begin, end, out);
+                               return Status{};
+                             });
 }
 
 Result<Encoding> BertTokenizer::encode(std::string_view text, std::optional<std::string_view> pair,
