@@ -1,5 +1,7 @@
 #include "verdict/batch/record_reader.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "verdict/tokenizer/unicode_util.h"
@@ -32,7 +34,7 @@ class TopLevelFields : public nlohmann::json_sax<nlohmann::json> {
   bool key(string_t& k) override {
     if (depth_ == 1) {
       key_ = k;
-      if (k == "label" || k == "score") names_taken = true;
+      keys.push_back(k);
     }
     return true;
   }
@@ -46,7 +48,7 @@ class TopLevelFields : public nlohmann::json_sax<nlohmann::json> {
   std::string text_kind;  // when the text field is not a string
   std::optional<std::string> label;
   std::string label_kind;
-  bool names_taken = false;
+  std::vector<std::string> keys;  // top level
   std::string error;
 
  private:
@@ -167,7 +169,6 @@ Result<bool> RecordReader::next_delimited(Record* out) {
   if (!*got) return false;
   out->line = raw_.line;
   out->end_offset = raw_.end_offset;
-  out->output_names_taken = false;
   if (raw_.fields.size() != columns_.size()) {
     return row_error(raw_.line, "",
                      std::to_string(raw_.fields.size()) + (raw_.fields.size() == 1 ? " field" : " fields") +
@@ -236,9 +237,16 @@ Result<bool> RecordReader::next_jsonl(Record* out) {
     out->label = std::move(fields.label);
   }
   out->text = std::move(*fields.text);
-  out->output_names_taken = fields.names_taken;
+  out->output_prefix = prediction_prefix(fields.keys);
   out->fields.assign(1, std::move(line));
   return true;
+}
+
+std::string prediction_prefix(const std::vector<std::string>& names) {
+  const auto taken = [&](const std::string& name) { return std::find(names.begin(), names.end(), name) != names.end(); };
+  std::string prefix;
+  while (taken(prefix + "label") || taken(prefix + "score")) prefix += "predicted_";
+  return prefix;
 }
 
 }  // namespace verdict::batch

@@ -35,10 +35,14 @@ struct Record {
   std::vector<std::string> fields;
   std::string text;
   std::optional<std::string> label;  // the label column's value (JSON numbers as written)
-  // JSONL: the object already has a "label" or "score" field, so the prediction is written as
-  // "predicted_label"/"predicted_score".
-  bool output_names_taken = false;
+  // JSONL: what goes before "label"/"score" when the prediction is written into this object
+  // (prediction_prefix of its keys).
+  std::string output_prefix;
 };
+
+// "" when neither "label" nor "score" is among names, else "predicted_" (repeated until neither
+// "<prefix>label" nor "<prefix>score" is taken): the prediction never overwrites or repeats a name.
+std::string prediction_prefix(const std::vector<std::string>& names);
 
 class RecordReader {
  public:

@@ -185,13 +185,20 @@ TEST(JsonlReaderTest, ReadsTextAndLabelKeepingTheLine) {
   EXPECT_EQ(r.records[0].fields[0], "{\"text\": \"good\", \"stars\": 5, \"x\": [1,{\"text\":2}]}");
   EXPECT_EQ(r.records[1].label, "one");
   EXPECT_EQ(r.records[1].line, 4u);
-  EXPECT_FALSE(r.records[0].output_names_taken);
+  EXPECT_EQ(r.records[0].output_prefix, "");
 }
 
 TEST(JsonlReaderTest, NotesExistingLabelField) {
   auto r = read_all("{\"text\":\"a\",\"label\":1}\n", jsonl());
   ASSERT_EQ(r.records.size(), 1u);
-  EXPECT_TRUE(r.records[0].output_names_taken);
+  EXPECT_EQ(r.records[0].output_prefix, "predicted_");
+}
+
+TEST(PredictionPrefixTest, NeverReusesAName) {
+  EXPECT_EQ(prediction_prefix({"text", "stars"}), "");
+  EXPECT_EQ(prediction_prefix({"text", "score"}), "predicted_");
+  EXPECT_EQ(prediction_prefix({"label", "predicted_score"}), "predicted_predicted_");
+  EXPECT_EQ(prediction_prefix({"label", "predicted_label", "predicted_predicted_label"}), "predicted_predicted_predicted_");
 }
 
 TEST(JsonlReaderTest, RowErrorsNameLineAndField) {

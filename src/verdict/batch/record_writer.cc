@@ -36,11 +36,10 @@ Result<std::unique_ptr<RecordWriter>> RecordWriter::create(std::ostream& out, co
   if (reader.had_bom()) out << "\xEF\xBB\xBF";
   if (o.format == Format::kJsonl) return w;
   std::vector<std::string_view> header(reader.columns().begin(), reader.columns().end());
-  const auto& cols = reader.columns();
-  const bool taken = std::find(cols.begin(), cols.end(), "label") != cols.end() ||
-                     std::find(cols.begin(), cols.end(), "score") != cols.end();
-  header.push_back(taken ? "predicted_label" : "label");
-  header.push_back(taken ? "predicted_score" : "score");
+  const std::string prefix = prediction_prefix(reader.columns());
+  const std::string label = prefix + "label", score = prefix + "score";
+  header.push_back(label);
+  header.push_back(score);
   if (auto st = w->write_row(header); !st.ok()) return st.error();
   return w;
 }
@@ -74,10 +73,10 @@ Status RecordWriter::write(const Record& record, std::string_view label, float s
   if (close == std::string_view::npos) return make_error(ErrorCode::kInternal, "JSONL record is not an object");
   const size_t last = line.find_last_not_of(" \t\r\n", close == 0 ? 0 : close - 1);
   const bool empty_object = last == std::string_view::npos || line[last] == '{';
-  const char* prefix = record.output_names_taken ? "predicted_" : "";
+  const std::string& prefix = record.output_prefix;
   std::string out(line.substr(0, close));
   if (!empty_object) out += ',';
-  out += "\"" + std::string(prefix) + "label\":" + nlohmann::json(std::string(label)).dump() + ",\"" + prefix +
+  out += "\"" + prefix + "label\":" + nlohmann::json(std::string(label)).dump() + ",\"" + prefix +
          "score\":" + format_score(score) + "}" + eol_;
   out_ << out;
   if (!out_) return make_error(ErrorCode::kInternal, "cannot write the output (disk full or closed pipe?)");

@@ -1,7 +1,7 @@
 // Writes records back in their input's format with the prediction added: CSV/TSV get a header
 // and two more columns, JSONL objects two more fields (the line otherwise unchanged). The added
 // names are "label" and "score", or "predicted_label" and "predicted_score" when the input
-// already has a column or field of that name. Not thread-safe.
+// already has a column or field of that name (and so on: prediction_prefix). Not thread-safe.
 #pragma once
 
 #include <ostream>

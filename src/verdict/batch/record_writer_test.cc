@@ -57,6 +57,16 @@ TEST(RecordWriterTest, ExistingLabelColumnGetsPredictedNames) {
   EXPECT_EQ(round_trip("text,label\nx,0\n", ReaderOptions{}), "text,label,predicted_label,predicted_score\nx,0,POS,0.25\n");
 }
 
+TEST(RecordWriterTest, AnEarlierPredictionIsKeptBesideTheNewOne) {
+  EXPECT_EQ(round_trip("text,label,predicted_label\nx,0,NEG\n", ReaderOptions{}),
+            "text,label,predicted_label,predicted_predicted_label,predicted_predicted_score\nx,0,NEG,POS,0.25\n");
+  ReaderOptions o;
+  o.format = Format::kJsonl;
+  EXPECT_EQ(round_trip("{\"text\":\"y\",\"score\":1,\"predicted_label\":2}\n", o),
+            "{\"text\":\"y\",\"score\":1,\"predicted_label\":2,\"predicted_predicted_label\":\"POS\","
+            "\"predicted_predicted_score\":0.25}\n");
+}
+
 TEST(RecordWriterTest, HeaderlessTsvGetsAHeaderFromColumnNames) {
   ReaderOptions o;
   o.format = Format::kTsv;
