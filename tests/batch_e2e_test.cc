@@ -3,8 +3,12 @@
 // the known ones; bad files fail with one line naming file, line and field.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "testing/process.h"
@@ -272,6 +276,42 @@ TEST_F(BatchFileTest, RefusesToOverwriteTheInputAndConflictingOptions) {
   r = run_process({verdict_binary(), "classify", "--model", tiny(), "--output", "x.csv", "hello"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "verdict: --output needs --input FILE\n");
+}
+
+// --output through a symlink replaces the file it names; a FIFO or a device is written in place,
+// never replaced by a regular file (renaming a finished file over /dev/full destroyed it).
+TEST_F(BatchFileTest, OutputFollowsSymlinksAndWritesFifosAndDevicesInPlace) {
+  const auto input = dir_ / "in.csv";
+  write_file(input, "text\ngreat\n");
+  const auto target = dir_ / "target.csv";
+  write_file(target, "old");
+  std::filesystem::create_symlink("target.csv", dir_ / "link.csv");
+  auto r = run_process({verdict_binary(), "classify", "--model", tiny(), "--input", input.string(), "--output",
+                        (dir_ / "link.csv").string(), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(dir_ / "link.csv"));
+  EXPECT_EQ(read_file(target).rfind("text,label,score\ngreat,", 0), 0u) << read_file(target);
+
+  const auto fifo = dir_ / "out.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto reader = std::async(std::launch::async, [&] { return read_file(fifo); });
+  r = run_process({verdict_binary(), "classify", "--model", tiny(), "--input", input.string(), "--output",
+                   fifo.string(), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(reader.get().rfind("text,label,score\ngreat,", 0), 0u);
+  struct stat st {};
+  ASSERT_EQ(stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+
+  const auto full = dir_ / "full";  // a /dev/full of our own: every write fails with ENOSPC
+  if (mknod(full.c_str(), S_IFCHR | 0666, makedev(1, 7)) != 0) GTEST_SKIP() << "mknod needs root";
+  r = run_process({verdict_binary(), "classify", "--model", tiny(), "--input", input.string(), "--output",
+                   full.string(), "--quiet"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(full.string()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  ASSERT_EQ(stat(full.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode)) << "the device is still a device";
 }
 
 }  // namespace

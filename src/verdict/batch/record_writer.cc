@@ -1,6 +1,9 @@
 #include "verdict/batch/record_writer.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 namespace verdict::batch {
@@ -55,7 +58,7 @@ Status RecordWriter::write_row(const std::vector<std::string_view>& fields) {
   }
   line += eol_;
   out_ << line;
-  if (!out_) return make_error(ErrorCode::kInternal, "cannot write the output (disk full or closed pipe?)");
+  if (!out_) return make_error(ErrorCode::kInternal, std::string("cannot write: ") + std::strerror(errno));
   return {};
 }
 
@@ -79,7 +82,7 @@ Status RecordWriter::write(const Record& record, std::string_view label, float s
   out += "\"" + prefix + "label\":" + nlohmann::json(std::string(label)).dump() + ",\"" + prefix +
          "score\":" + format_score(score) + "}" + eol_;
   out_ << out;
-  if (!out_) return make_error(ErrorCode::kInternal, "cannot write the output (disk full or closed pipe?)");
+  if (!out_) return make_error(ErrorCode::kInternal, std::string("cannot write: ") + std::strerror(errno));
   return {};
 }
 

@@ -75,16 +75,32 @@ Result<std::unique_ptr<OutputFile>> OutputFile::open(const std::string& path, co
   if (input_path != "-" && std::filesystem::exists(path, ec) && std::filesystem::equivalent(path, input_path, ec)) {
     return make_error(ErrorCode::kInvalidArgument, "--output " + path + " is the input file; write elsewhere");
   }
-  out->path_ = path;
-  out->file_ = std::make_unique<std::ofstream>(path + ".partial", std::ios::binary | std::ios::trunc);
+  // A symlink is written through (the file it names is replaced, the link stays); a FIFO or a
+  // device is written in place: renaming a finished file over it would destroy it.
+  std::filesystem::path target = path;
+  for (int hops = 0; hops < 40 && std::filesystem::is_symlink(target, ec); ++hops) {
+    const auto next = std::filesystem::read_symlink(target, ec);
+    if (ec) break;
+    target = next.is_absolute() ? next : target.parent_path() / next;
+  }
+  const auto status = std::filesystem::status(target, ec);
+  if (std::filesystem::is_directory(status)) {
+    return make_error(ErrorCode::kInvalidArgument, "--output " + path + " is a directory");
+  }
+  out->path_ = target.string();
+  out->in_place_ = std::filesystem::exists(status) && !std::filesystem::is_regular_file(status);
+  const std::string opened = out->in_place_ ? out->path_ : out->path_ + ".partial";
+  out->file_ = std::make_unique<std::ofstream>(opened, std::ios::binary | std::ios::trunc);
   if (!*out->file_) {
-    return make_error(ErrorCode::kInvalidArgument, "cannot write " + path + ".partial: " + std::strerror(errno));
+    return make_error(ErrorCode::kInvalidArgument, "cannot write " + opened + ": " + std::strerror(errno));
   }
   return out;
 }
 
+std::string OutputFile::name() const { return file_ ? path_ : "stdout"; }
+
 OutputFile::~OutputFile() {
-  if (file_ && !committed_) {
+  if (file_ && !committed_ && !in_place_) {
     file_->close();
     std::error_code ec;
     std::filesystem::remove(path_ + ".partial", ec);
@@ -98,11 +114,15 @@ Status OutputFile::commit() {
     return {};
   }
   file_->close();
-  if (!*file_) return make_error(ErrorCode::kInternal, "cannot write " + path_ + ".partial (disk full?)");
+  if (!*file_) return make_error(ErrorCode::kInternal, "cannot write " + path_ + (in_place_ ? "" : ".partial") + ": " + std::strerror(errno));
+  committed_ = true;
+  if (in_place_) return {};
   std::error_code ec;
   std::filesystem::rename(path_ + ".partial", path_, ec);
-  if (ec) return make_error(ErrorCode::kInternal, "cannot rename " + path_ + ".partial to " + path_ + ": " + ec.message());
-  committed_ = true;
+  if (ec) {
+    committed_ = false;  // the destructor removes the partial file
+    return make_error(ErrorCode::kInternal, "cannot rename " + path_ + ".partial to " + path_ + ": " + ec.message());
+  }
   return {};
 }
 

@@ -38,17 +38,19 @@ struct OpenedInput {
 Result<OpenedInput> open_input(const FileArgs& args, std::optional<std::string> label_column);
 
 // Writes to FILE.partial and renames it to FILE on commit(), so a failed run leaves no file that
-// looks complete; "-" or empty is stdout.
+// looks complete; "-" or empty is stdout. A symlink is followed; a FIFO or device is written in place.
 class OutputFile {
  public:
   static Result<std::unique_ptr<OutputFile>> open(const std::string& path, const std::string& input_path);
   ~OutputFile();  // removes the partial file unless committed
   std::ostream& stream() { return file_ ? *file_ : std::cout; }
   Status commit();
+  std::string name() const;  // the output's path, or "stdout", for messages
 
  private:
   std::string path_;
   std::unique_ptr<std::ofstream> file_;
+  bool in_place_ = false;  // a FIFO or device: written directly, never renamed over
   bool committed_ = false;
 };
 

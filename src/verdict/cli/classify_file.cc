@@ -28,7 +28,10 @@ int run_classify_file(const FileArgs& args, const std::string& output, const std
   batch::ScoreSummary summary((*pipeline)->config().num_labels());
   auto sink = [&](const batch::Record& record, const std::vector<model::LabelScore>& scores) -> Status {
     summary.add(scores[0].label, scores[0].score);
-    return (*writer)->write(record, scores[0].label, scores[0].score);
+    if (auto st = (*writer)->write(record, scores[0].label, scores[0].score); !st.ok()) {
+      return make_error(st.error().code, (*out)->name() + ": " + st.error().message);
+    }
+    return {};
   };
   auto stats = batch::run_batch(**pipeline, *in->reader, run, sink, {},
                                 [&](size_t rows, uint64_t bytes) { progress.update(rows, bytes); });
