@@ -248,6 +248,39 @@ TEST(ClassifyCliTest, RejectsBadInputWithOneLineAndNonZeroExit) {
   }
 }
 
+TEST(CliUsageTest, UsageErrorsAreOneLineNamingTheFlagOrCommand) {
+  const auto dir = (testing::testdata_dir() / "models" / kTiny).string();
+  struct Case { std::vector<std::string> argv; std::string message; };
+  const std::vector<Case> cases = {
+      {{"nosuch"}, "unknown command 'nosuch' (commands: serve, classify"},
+      {{"--threads", "65536", "info", "--model", dir}, "--threads: Value 65536 not in range 0 to 1024"},
+      {{"--threads", "-1", "info", "--model", dir}, "--threads: Value -1 not in range"},
+      {{"serve", "--model", dir, "--port", "70000"}, "--port: Value 70000 not in range"},
+      {{}, "A subcommand is required"},
+      {{"bench", "--model", dir, "--min-tokens", "100", "--max-tokens", "10"}, "--min-tokens 100 is larger than --max-tokens 10"},
+      {{"bench", "--model", dir, "--lengths", "8,0"}, "--lengths: Value 0 not in range"},
+      {{"bench", "--model", dir, "--json", "/nonexistent/b.json"}, "cannot write /nonexistent/b.json: No such file"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {verdict_binary()};
+    argv.insert(argv.end(), c.argv.begin(), c.argv.end());
+    const auto r = run_process(argv);
+    EXPECT_NE(r.exit_code, 0) << c.message;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_EQ(lines(r.err).size(), 1u) << r.err;
+  }
+}
+
+TEST(CliUsageTest, OutputThatCannotBeWrittenIsAnError) {
+  const auto dir = (testing::testdata_dir() / "models" / kTiny).string();
+  for (const std::string command : {"classify --model " + dir + " great", "tokenize --model " + dir + " great",
+                                    "info --model " + dir}) {
+    const auto r = run_process({"/bin/sh", "-c", "\"$0\" " + command + " > /dev/full", verdict_binary()});
+    EXPECT_EQ(r.exit_code, 1) << command;
+    EXPECT_NE(r.err.find("cannot write to stdout: No space left on device"), std::string::npos) << r.err;
+  }
+}
+
 TEST(CliStartupTest, BrokenModelFoldersFailWithOnePreciseLine) {
   const auto dir = testing::make_temp_dir("verdict-broken-");
   const auto tiny = testing::testdata_dir() / "models" / kTiny;

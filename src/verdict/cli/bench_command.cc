@@ -2,7 +2,9 @@
 // mixed-length sequences: synthetic ids (the timing of a pass does not depend on which ids), and
 // optionally real texts (--texts), which also give the share an fp32 recheck answers.
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -87,6 +89,14 @@ Result<std::vector<model::Batch>> text_batches(runtime::Pipeline& pipeline, cons
 }
 
 int run_bench(const BenchArgs& a) {
+  if (a.min_len > a.max_len) {
+    return fail("--min-tokens " + std::to_string(a.min_len) + " is larger than --max-tokens " + std::to_string(a.max_len));
+  }
+  std::ofstream json_file;  // opened first: a bad path fails now, not after minutes of measuring
+  if (!a.json_out.empty()) {
+    json_file.open(a.json_out);
+    if (!json_file) return fail("cannot write " + a.json_out + ": " + std::strerror(errno));
+  }
   auto pipeline = load_pipeline(a.model);
   if (!pipeline.ok()) return fail(pipeline.error().message);
   auto& model = (*pipeline)->model();
@@ -185,7 +195,9 @@ int run_bench(const BenchArgs& a) {
     if (reference) report["texts"]["rechecked_share"] = real->rechecked_share;
   }
   if (!a.json_out.empty()) {
-    std::ofstream(a.json_out) << report.dump(2) << "\n";
+    json_file << report.dump(2) << "\n";
+    json_file.close();
+    if (!json_file) return fail("cannot write " + a.json_out + ": " + std::strerror(errno));
   }
   return 0;
 }
@@ -196,7 +208,9 @@ void add_bench_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<BenchArgs>();
   auto* cmd = app.add_subcommand("bench", "Measure in-process latency and throughput of a model");
   add_model_options(cmd, args->model);
-  cmd->add_option("--lengths", args->lengths, "Token counts for the batch-1 latency runs")->delimiter(',');
+  cmd->add_option("--lengths", args->lengths, "Token counts for the batch-1 latency runs (at most the model's maximum)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("--runs", args->runs, "Timed runs per length (after warm-up)")->check(CLI::Range(1, 1000000));
   cmd->add_option("--warmup", args->warmup, "Untimed runs per length");
   cmd->add_option("--mixed-sequences", args->mixed_sequences, "Sequences in the throughput run")

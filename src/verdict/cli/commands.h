@@ -25,6 +25,6 @@ void add_accuracy_command(CLI::App& dev, Action& action);  // `verdict dev accur
 void add_pull_command(CLI::App& app, Action& action);
 
 // Prints "verdict: <message>" on stderr and returns the exit code for errors (1).
-int fail(const std::string& message);
+int fail(const std::string& message, int exit_code = 1);
 
 }  // namespace verdict::cli

@@ -1,5 +1,9 @@
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <optional>
+#include <string_view>
 
 #include "verdict/cli/commands.h"
 #include "verdict/kernels/cpu.h"
@@ -7,9 +11,29 @@
 
 namespace verdict::cli {
 
-int fail(const std::string& message) {
+int fail(const std::string& message, int exit_code) {
   std::cerr << "verdict: " << message << "\n";
-  return 1;
+  return exit_code;
+}
+
+// CLI11 reports "verdict nosuch" as "A subcommand is required": name the word instead.
+std::optional<std::string> unknown_command(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") return std::nullopt;
+    if (arg == "--threads" || arg == "--isa") {
+      ++i;  // its value
+      continue;
+    }
+    if (arg.starts_with("-")) continue;
+    std::string known;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->check_name(std::string(arg))) return std::nullopt;
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+    }
+    return "unknown command '" + std::string(arg) + "' (commands: " + known + ")";
+  }
+  return std::nullopt;
 }
 
 }  // namespace verdict::cli
@@ -21,8 +45,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   size_t threads = 0;
   std::string isa;
-  app.add_option("--threads", threads, "Compute threads (default: the cores this process may use)")
-      ->envname("VERDICT_THREADS");
+  app.add_option("--threads", threads, "Compute threads, 1 to 1024 (default: the cores this process may use)")
+      ->envname("VERDICT_THREADS")
+      ->check(CLI::Range(0, 1024));
   app.add_option("--isa", isa, "Cap the CPU instruction set kernels use (e.g. avx2, sse41)")
       ->envname("VERDICT_ISA");
 
@@ -38,7 +63,13 @@ int main(int argc, char** argv) {
   cli::add_convert_command(app, action);
   cli::add_pull_command(app, action);
   cli::add_dev_command(app, action);
-  CLI11_PARSE(app, argc, argv);
+  if (auto unknown = cli::unknown_command(app, argc, argv)) return cli::fail(*unknown);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    return cli::fail(std::string(e.what()) + " (see --help)", e.get_exit_code());  // one line, as every error
+  }
 
   if (!isa.empty()) {
     if (auto st = kernels::set_max_isa(isa); !st.ok()) return cli::fail(st.error().message);
@@ -46,7 +77,11 @@ int main(int argc, char** argv) {
   kernels::set_compute_threads(threads ? threads : kernels::available_cores());
   if (!action) return cli::fail("no command given; see --help");
   try {
-    return action();
+    const int code = action();
+    // Output lost to a full disk or a closed pipe must not look like success.
+    std::cout.flush();
+    if (code == 0 && !std::cout) return cli::fail(std::string("cannot write to stdout: ") + std::strerror(errno));
+    return code;
   } catch (const std::exception& e) {
     return cli::fail(std::string("internal error: ") + e.what());
   }
