@@ -769,5 +769,14 @@ TEST(ServeStartupTest, ABrokenModelStopsTheServerWithOneLine) {
   EXPECT_EQ(std::count(logs.begin(), logs.end(), '\n'), 1) << "one line: " << logs;
 }
 
+TEST(ServeStartupTest, AnEmptyApiKeyIsRefusedNotTakenForNoKey) {
+  ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string(), "--api-key", ""});
+  EXPECT_FALSE(server.running());
+  EXPECT_NE(server.terminate(), 0);
+  const auto logs = server.logs();
+  EXPECT_NE(logs.find("--api-key is empty"), std::string::npos) << logs;
+  EXPECT_EQ(std::count(logs.begin(), logs.end(), '\n'), 1) << "one line: " << logs;
+}
+
 }  // namespace
 }  // namespace verdict

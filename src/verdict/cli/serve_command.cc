@@ -96,6 +96,12 @@ int run_serve(ServeArgs a) {
 
   if (a.port == -1) a.port = port_from_env();
   if (a.port < 0 || a.port > 65535) return fail("PORT must be a number from 0 to 65535");
+  // `--api-key "$KEY"` with KEY unset would otherwise start a public server that logs "API key required".
+  for (const auto& key : a.api_keys) {
+    if (key.find_first_not_of(" \t\r\n") == std::string::npos) {
+      return fail("--api-key is empty (an unset variable?): give a key, or leave the option out for a public server");
+    }
+  }
   if (!a.api_key_file.empty()) {
     auto keys = server::read_api_key_file(a.api_key_file);
     if (!keys.ok()) return fail(keys.error().message);
