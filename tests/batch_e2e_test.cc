@@ -223,6 +223,16 @@ TEST_F(BatchFileTest, EvalRefusesLabelsTheModelDoesNotKnowUnlessMapped) {
                    "--label-map", "0=BAD"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "verdict: --label-map: \"BAD\" is not a label of the model (NEGATIVE, POSITIVE)\n");
+  r = run_process({verdict_binary(), "eval", "--model", tiny(), "--input", path.string(), "--label-column", "label",
+                   "--label-map", "0=NEGATIVE,0=POSITIVE"});
+  EXPECT_EQ(r.err, "verdict: --label-map: \"0\" is mapped twice\n");
+  // A report that cannot be written is refused before the run, not after it.
+  r = run_process({verdict_binary(), "eval", "--model", tiny(), "--input", path.string(), "--label-column", "label",
+                   "--label-map", "0=NEGATIVE", "--report", (dir_ / "missing" / "r.html").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "verdict: --report " + (dir_ / "missing" / "r.html").string() + ": no folder " +
+                       (dir_ / "missing").string() + "\n");
 }
 
 TEST_F(BatchFileTest, BadFilesFailWithOneLineNamingFileLineAndField) {

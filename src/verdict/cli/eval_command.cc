@@ -1,9 +1,15 @@
 // `verdict eval`: classify a labelled file and compare — accuracy, per-label precision/recall/F1,
 // the confusion matrix, and with --report a self-contained HTML report.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "verdict/batch/batch_runner.h"
 #include "verdict/batch/eval_metrics.h"
@@ -50,7 +56,9 @@ Result<std::map<std::string, size_t>> parse_label_map(const std::string& text, c
       return make_error(ErrorCode::kInvalidArgument, "--label-map: \"" + label + "\" is not a label of the model (" +
                                                          list(labels) + ")");
     }
-    out[value] = static_cast<size_t>(it - labels.begin());
+    if (!out.emplace(value, static_cast<size_t>(it - labels.begin())).second) {
+      return make_error(ErrorCode::kInvalidArgument, "--label-map: \"" + value + "\" is mapped twice");
+    }
     start = comma + 1;
   }
   return out;
@@ -65,9 +73,23 @@ std::string utc_now() {
   return buf;
 }
 
+// Checked before classifying: a report path that cannot be written should not cost the whole run.
+std::optional<std::string> report_path_problem(const std::string& report) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(report, ec)) return "--report " + report + " is a directory";
+  const fs::path parent = fs::path(report).parent_path().empty() ? fs::path(".") : fs::path(report).parent_path();
+  if (!fs::is_directory(parent, ec)) return "--report " + report + ": no folder " + parent.string();
+  if (access(parent.c_str(), W_OK) != 0) return "--report " + report + ": " + std::strerror(errno);
+  return std::nullopt;
+}
+
 int run_eval(const EvalArgs& a) {
   std::ios::sync_with_stdio(false);
   if (a.file.input.empty()) return fail("--input FILE is required");
+  if (!a.report.empty()) {
+    if (auto problem = report_path_problem(a.report)) return fail(*problem);
+  }
   auto in = open_input(a.file, a.label_column);
   if (!in.ok()) return fail(in.error().message);
   auto pipeline = runtime::Pipeline::load(a.model);
@@ -122,7 +144,7 @@ int run_eval(const EvalArgs& a) {
     std::ofstream out(a.report, std::ios::binary | std::ios::trunc);
     out << html;
     out.close();
-    if (!out) return fail("cannot write the report to " + a.report);
+    if (!out) return fail("cannot write the report to " + a.report + ": " + std::strerror(errno));
     if (!a.file.quiet) std::cerr << "report: " << a.report << "\n";
   }
   if (!a.file.quiet) {

@@ -280,7 +280,8 @@ void add_serve_command(CLI::App& app, Action& action) {
       ->envname("VERDICT_CORS_ALLOW_ORIGIN");
   cmd->add_option("--request-timeout-ms", a->request_timeout_ms,
                   "Queued work older than this is dropped with 504 (0: no deadline)")
-      ->envname("VERDICT_REQUEST_TIMEOUT_MS");
+      ->envname("VERDICT_REQUEST_TIMEOUT_MS")
+      ->check(CLI::Range(0, 86'400'000));
   cmd->add_option("--shutdown-grace-ms", a->shutdown_grace_ms,
                   "On SIGTERM, how long queued requests may take to finish")
       ->envname("VERDICT_SHUTDOWN_GRACE_MS");

@@ -13,8 +13,10 @@ namespace verdict {
 
 Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return make_error(ErrorCode::kNotFound, path.string() + ": no such file");
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) return make_error(ErrorCode::kNotFound, path.string() + ": no such file");
+  if (!std::filesystem::is_regular_file(status)) {
+    return make_error(ErrorCode::kInvalidArgument, path.string() + ": not a regular file");
   }
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) return make_error(ErrorCode::kNotFound, path.string() + ": " + ec.message());

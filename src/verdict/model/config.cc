@@ -135,9 +135,8 @@ Result<ModelConfig> parse_config(std::string_view json_text, const std::string& 
 
   ModelConfig c;
   auto mt = j.find("model_type");
-  if (mt == j.end() || !mt->is_string()) {
-    return make_error(ErrorCode::kCorruptModel, source + ": field 'model_type' is missing");
-  }
+  if (mt == j.end()) return make_error(ErrorCode::kCorruptModel, source + ": field 'model_type' is missing");
+  if (!mt->is_string()) return make_error(ErrorCode::kCorruptModel, source + ": field 'model_type' must be a string");
   c.model_type = mt->get<std::string>();
   if (c.model_type == "distilbert") {
     c.architecture = Architecture::kDistilBert;

@@ -84,6 +84,7 @@ TEST(ConfigTest, RejectsEveryMalformedFieldByName) {
       {"{", "not valid JSON"},
       {"[]", "must be a JSON object"},
       {patch(kDistil, "model_type", "\"gpt2\""), "model_type 'gpt2' is not supported; supported: distilbert, bert"},
+      {patch(kDistil, "model_type", "5"), "field 'model_type' must be a string"},
       {patch(kDistil, "architectures", "[\"DistilBertForMaskedLM\"]"), "architecture 'DistilBertForMaskedLM' is not supported"},
       {patch(kDistil, "dim", "\"8\""), "field 'dim' must be an integer"},
       {patch(kDistil, "dim", "-8"), "field 'dim' is -8, outside"},
