@@ -206,6 +206,10 @@ TEST_F(HubPullTest, ErrorsNameTheModelAndSayWhatToDo) {
   r = pull();
   EXPECT_NE(r.exit_code, 0);
   EXPECT_TRUE(contains(r.err, "could not reach") && contains(r.err, kId)) << r.err;
+  // A mistyped folder is read as a Hub id: the error says that no such folder exists either.
+  r = run_process({verdict_binary(), "classify", "--model", "no-such-folder", "great"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.err, "could not reach") && contains(r.err, "no folder 'no-such-folder' here")) << r.err;
 
   setenv("HF_HUB_OFFLINE", "1", 1);
   r = pull();

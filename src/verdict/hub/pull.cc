@@ -256,7 +256,12 @@ Result<fs::path> resolve_or_pull(const std::string& model, const std::string& re
   PullOptions options;
   options.revision = revision;
   options.progress = stderr_is_tty();
-  return pull(model, options, hub);
+  auto pulled = pull(model, options, hub);
+  if (!pulled.ok() && pulled.error().code == ErrorCode::kUnavailable) {
+    // Often a mistyped folder, read as a Hub id: say that no such folder exists either.
+    return make_error(ErrorCode::kUnavailable, pulled.error().message + "; there is no folder '" + model + "' here either");
+  }
+  return pulled;
 }
 
 }  // namespace verdict::hub
