@@ -253,6 +253,7 @@ TEST(CliUsageTest, UsageErrorsAreOneLineNamingTheFlagOrCommand) {
   struct Case { std::vector<std::string> argv; std::string message; };
   const std::vector<Case> cases = {
       {{"nosuch"}, "unknown command 'nosuch' (commands: serve, classify"},
+      {{"--dtype", "int8", "classify", "--model", dir, "x"}, "--dtype"},
       {{"--threads", "65536", "info", "--model", dir}, "--threads: Value 65536 not in range 0 to 1024"},
       {{"--threads", "-1", "info", "--model", dir}, "--threads: Value -1 not in range"},
       {{"serve", "--model", dir, "--port", "70000"}, "--port: Value 70000 not in range"},
@@ -308,6 +309,31 @@ TEST(CliStartupTest, BrokenModelFoldersFailWithOnePreciseLine) {
   r = run_process({verdict_binary(), "classify", "--model", dir.string(), "x"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("model.safetensors: header length"), std::string::npos) << r.err;
+}
+
+// Weights that are all NaN (every data byte 0xFF) pass every structural check: the answer must be
+// an error, not a null score.
+TEST(CliStartupTest, NonFiniteWeightsGiveAnErrorNotANullScore) {
+  const auto dir = testing::make_temp_dir("verdict-nan-");
+  const auto tiny = testing::testdata_dir() / "models" / kTiny;
+  for (const auto& entry : std::filesystem::directory_iterator(tiny)) {
+    std::filesystem::copy_file(entry.path(), dir / entry.path().filename());
+  }
+  std::fstream st(dir / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+  uint64_t header = 0;
+  st.read(reinterpret_cast<char*>(&header), 8);
+  st.seekg(0, std::ios::end);
+  const auto size = static_cast<uint64_t>(st.tellg());
+  st.seekp(static_cast<std::streamoff>(8 + header));
+  st << std::string(size - 8 - header, '\xff');
+  st.close();
+  for (const char* command : {"classify", "explain"}) {
+    const auto r = run_process({verdict_binary(), command, "--model", dir.string(), "great"});
+    EXPECT_EQ(r.exit_code, 1) << command;
+    EXPECT_NE(r.err.find("non-finite logit (are there NaN or infinite weights"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("null"), std::string::npos) << r.out;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(TokenizeCliTest, NeedsOnlyTokenizerFilesAndPrintsIdsTokensOffsets) {

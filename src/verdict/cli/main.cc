@@ -25,7 +25,11 @@ std::optional<std::string> unknown_command(const CLI::App& app, int argc, char**
       ++i;  // its value
       continue;
     }
-    if (arg.starts_with("-")) continue;
+    if (arg == "--help" || arg == "-h" || arg == "--version" || arg.starts_with("--threads=") ||
+        arg.starts_with("--isa=")) {
+      continue;
+    }
+    if (arg.starts_with("-")) return std::nullopt;  // not a global option: CLI11 names it
     std::string known;
     for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
       if (sub->check_name(std::string(arg))) return std::nullopt;

@@ -35,6 +35,16 @@ ScoreFunction resolve_score_function(const ModelConfig& config, ScoreFunction re
   return ScoreFunction::kSoftmax;
 }
 
+Status check_finite(std::span<const float> logits) {
+  for (float v : logits) {
+    if (!std::isfinite(v)) {
+      return make_error(ErrorCode::kCorruptModel,
+                        "the model computed a non-finite logit (are there NaN or infinite weights in the checkpoint?)");
+    }
+  }
+  return {};
+}
+
 float top_two_margin(std::span<const float> logits) {
   float top = -std::numeric_limits<float>::infinity(), second = top;
   for (float v : logits) {

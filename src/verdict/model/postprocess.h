@@ -27,11 +27,15 @@ struct LabelScore {
   size_t id = 0;
 };
 
-// Every label with its score, sorted by score descending (stable: ties keep label order).
 // How clearly one input's logits pick their top label: the top logit minus the next (+inf for a
 // single logit, NaN if any is NaN). What --dtype auto's fp32 recheck is decided on.
 float top_two_margin(std::span<const float> logits);
 
+// An error (kCorruptModel) unless every logit is finite: NaN or infinite weights would otherwise
+// give a null score, or an "accuracy" of 1.000 in eval.
+Status check_finite(std::span<const float> logits);
+
+// Every label with its score, sorted by score descending (stable: ties keep label order).
 std::vector<LabelScore> score_labels(std::span<const float> logits, const ModelConfig& config,
                                      ScoreFunction fn);
 

@@ -18,5 +18,15 @@ TEST(TopTwoMarginTest, IsTheTopLogitMinusTheNextWhateverTheirOrder) {
   EXPECT_TRUE(std::isnan(top_two_margin(std::vector<float>{1.f, NAN})));  // never "clear"
 }
 
+TEST(CheckFiniteTest, RefusesNanAndInfinityNamingTheLikelyCause) {
+  EXPECT_TRUE(check_finite(std::vector<float>{-80.f, 3.f}).ok());
+  for (float bad : {NAN, INFINITY, -INFINITY}) {
+    const auto st = check_finite(std::vector<float>{1.f, bad});
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, ErrorCode::kCorruptModel);
+    EXPECT_NE(st.error().message.find("NaN or infinite weights"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace verdict::model

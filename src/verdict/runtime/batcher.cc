@@ -4,6 +4,7 @@
 
 #include "verdict/common/thread_name.h"
 #include "verdict/kernels/cpu.h"
+#include "verdict/model/postprocess.h"
 
 namespace verdict::runtime {
 namespace {
@@ -212,7 +213,13 @@ void Batcher::deliver(Entry& member, const Result<std::vector<float>>& logits, s
     return;
   }
   const size_t C = model_.config().num_labels();
-  request->logits[member.index].assign(logits->begin() + row * C, logits->begin() + (row + 1) * C);
+  const std::span<const float> row_logits(logits->data() + row * C, C);
+  if (auto finite = model::check_finite(row_logits); !finite.ok()) {
+    request->failed = true;
+    answer(*request, RequestOutcome{finite.error(), {}});
+    return;
+  }
+  request->logits[member.index].assign(row_logits.begin(), row_logits.end());
   if (--request->remaining == 0) finish(request);
 }
 

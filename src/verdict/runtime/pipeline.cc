@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "verdict/hub/cache.h"
+#include "verdict/model/postprocess.h"
 
 namespace verdict::runtime {
 
@@ -65,6 +66,7 @@ Result<std::vector<std::vector<float>>> Pipeline::logits(const std::vector<token
     if (members.empty()) return {};
     auto logits = model_->forward(batch);
     if (!logits.ok()) return logits.error();
+    if (auto finite = model::check_finite(*logits); !finite.ok()) return finite;
     for (size_t b = 0; b < members.size(); ++b) {
       out[members[b]].assign(logits->begin() + b * C, logits->begin() + (b + 1) * C);
     }

@@ -13,6 +13,7 @@ ApiError from_error(const Error& e) {
     // nginx's 499: nobody reads it, but metrics and the request log tell it from a 503.
     case ErrorCode::kCancelled: return {499, "client_closed", e.message};
     case ErrorCode::kNotFound: return {404, "not_found", e.message};
+    case ErrorCode::kCorruptModel: return {500, "backend", e.message};  // the operator's model, not the client's input
     default: return {500, "backend", "inference failed"};
   }
 }
