@@ -486,6 +486,7 @@ TEST(ServeCorsTest, AllowsOnlyTheConfiguredOriginsAndAnswersPreflights) {
   EXPECT_EQ(r.header("access-control-allow-origin"), "https://admin.example");
   r = http_request(server.port(), "POST", "/predict", body, {{"Origin", "https://evil.example"}});
   EXPECT_EQ(r.header("access-control-allow-origin"), "");
+  EXPECT_EQ(r.header("vary"), "Origin") << "the answer depends on Origin, matched or not";
   r = http_request(server.port(), "OPTIONS", "/predict", "",
                    {{"Origin", "https://shop.example"}, {"Access-Control-Request-Method", "POST"}});
   EXPECT_EQ(r.status, 204);

@@ -13,6 +13,7 @@
 #include "verdict/kernels/cpu.h"
 #include "verdict/kernels/linear.h"
 #include "verdict/common/thread_name.h"
+#include "verdict/server/cors.h"
 #include "verdict/server/gcp_metadata.h"
 #include "verdict/server/service.h"
 #include "verdict/version.h"
@@ -135,6 +136,7 @@ int run_serve(ServeArgs a) {
   }
   config.log_format = a.log_format == "text" ? server::LogFormat::kText : server::LogFormat::kJson;
   config.log_texts = a.log_texts;
+  if (auto st = server::check_cors_allow_origin(a.cors_allow_origin); !st.ok()) return fail(st.error().message);
   config.cors_allow_origin = a.cors_allow_origin;
   config.request_timeout = std::chrono::milliseconds(a.request_timeout_ms);
   config.shutdown_grace = std::chrono::milliseconds(a.shutdown_grace_ms);

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "verdict/kernels/cpu.h"
+#include "verdict/server/cors.h"
 #include "verdict/version.h"
 
 namespace verdict::server {
@@ -94,16 +95,14 @@ void Service::add_cors(const HttpRequest& request, HttpResponse& r) const {
   const auto origin = request.header("origin");
   if (config_.cors_allow_origin == "*") {
     r.headers.emplace_back("Access-Control-Allow-Origin", "*");
-  } else if (origin) {
-    // A comma-separated list of allowed origins: echo the one that matches.
-    std::string_view list = config_.cors_allow_origin;
-    while (!list.empty()) {
-      auto item = list.substr(0, list.find(','));
-      list.remove_prefix(std::min(list.size(), item.size() + 1));
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      if (item == *origin) {
+  } else {
+    // A list of allowed origins: echo the one that matches. The answer depends on Origin whether
+    // or not it matched, so caches must key on it either way.
+    r.headers.emplace_back("Vary", "Origin");
+    if (!origin) return;
+    for (const auto& allowed : split_origins(config_.cors_allow_origin)) {
+      if (allowed == *origin) {
         r.headers.emplace_back("Access-Control-Allow-Origin", *origin);
-        r.headers.emplace_back("Vary", "Origin");
         break;
       }
     }
