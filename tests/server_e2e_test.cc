@@ -231,6 +231,7 @@ TEST_F(ServeTest, EveryMalformedRequestGetsItsOwn4xxWithAJsonError) {
       {"/predict", R"({"inputs": [["a"],["b"],["c"],["d"],["e"]]})", 413, "batch size 5 > maximum allowed batch size 4", "validation"},
       {"/predict", R"({"inputs": ")" + std::string(8001, 'x') + R"("})", 413, "input 0 has 8001 characters; the limit is 8000", "validation"},
       {"/", R"({"inputs": ["ok", ")" + std::string(8001, 'y') + R"(", "ok"], "parameters": {}})", 413, "input 1 has", "validation"},
+      {"/tokenize", R"({"inputs": ["ok", ")" + std::string(8001, 'z') + R"("]})", 413, "input 1 has 8001 characters; the limit is 8000", "validation"},
       {"/predict", R"({"inputs": "x", "raw_scores": "yes"})", 422, "'raw_scores' must be true or false", "validation"},
       {"/predict", R"({"inputs": "x", "truncation_direction": "up"})", 422, "must be \"right\" or \"left\"", "validation"},
       {"/predict", std::string(40, '[') + std::string(40, ']'), 400, "nesting is deeper than 32", "validation"},

@@ -66,6 +66,12 @@ std::optional<ApiError> Service::check_batch_size(size_t inputs) const {
                              std::to_string(config_.max_client_batch_size));
 }
 
+std::optional<ApiError> Service::check_input_length(size_t index, size_t chars) const {
+  if (!config_.max_input_chars || chars <= config_.max_input_chars) return std::nullopt;
+  return ApiError::too_large("input " + std::to_string(index) + " has " + std::to_string(chars) +
+                             " characters; the limit is " + std::to_string(config_.max_input_chars));
+}
+
 void Service::infer(const std::vector<runtime::TextInput>& inputs, bool truncate, bool truncate_left,
                     const std::shared_ptr<Reply>& reply,
                     std::function<void(Inference)> done, std::function<void(const ApiError&)> fail) {
@@ -86,10 +92,7 @@ void Service::infer(const std::vector<runtime::TextInput>& inputs, bool truncate
     // buying seconds of tokenizer time inside the payload limit.
     const size_t chars = code_points(in.text) + (in.text_pair ? code_points(*in.text_pair) : 0);
     result->chars += chars;
-    if (config_.max_input_chars && chars > config_.max_input_chars) {
-      return fail(ApiError::too_large("input " + std::to_string(i) + " has " + std::to_string(chars) +
-                                      " characters; the limit is " + std::to_string(config_.max_input_chars)));
-    }
+    if (auto e = check_input_length(i, chars)) return fail(*e);
     if (auto key = cache_.key(config_.model_id, in, truncate, truncate_left)) {
       if (auto cached = cache_.get(*key)) {
         result->logits[i] = std::move(cached->logits);
@@ -253,6 +256,9 @@ void Service::post_tokenize(const HttpRequest& r, const std::shared_ptr<Reply>& 
   auto req = parse_body(r, reply, &parse_tei_tokenize);
   if (!req) return;
   if (auto e = check_batch_size(req->inputs.size())) return reply->fail(*e);
+  for (size_t i = 0; i < req->inputs.size(); ++i) {  // as for classification: no unbounded tokenizer time
+    if (auto e = check_input_length(i, code_points(req->inputs[i]))) return reply->fail(*e);
+  }
   tokenizer::EncodeOptions opts;
   opts.add_special_tokens = req->add_special_tokens;
   opts.truncate = config_.auto_truncate;

@@ -62,7 +62,8 @@ class Service {
 
   // Inference shared by every classification route: validate, tokenize, queue, score, render.
   using Renderer = std::function<HttpResponse(const ClassifyRequest&, const std::vector<std::vector<model::LabelScore>>&)>;
-  std::optional<ApiError> check_batch_size(size_t inputs) const;  // 413 beyond --max-client-batch-size
+  std::optional<ApiError> check_batch_size(size_t inputs) const;
+  std::optional<ApiError> check_input_length(size_t index, size_t chars) const;  // --max-input-chars  // 413 beyond --max-client-batch-size
   using ErrorRenderer = std::function<HttpResponse(const ApiError&)>;
   // Logits of every input: from the result cache where present, the rest tokenized on this
   // thread and computed by the batcher (one request). Exactly one of `done`/`fail` runs.
