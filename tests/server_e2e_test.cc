@@ -379,21 +379,123 @@ TEST_F(ServeTest, ManyConcurrentClientsGetTheSingleRequestAnswers) {
   EXPECT_EQ(failures, 0);
 }
 
+// A raw connection to 127.0.0.1:port, for what http_request cannot send; -1 on failure.
+int connect_raw(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+void send_all(int fd, const std::string& bytes) {
+  for (size_t sent = 0; sent < bytes.size();) {
+    const auto n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    sent += static_cast<size_t>(n);
+  }
+}
+
+// What arrives until the peer closes or `until` has been seen (or 5 s pass).
+std::string receive(int fd, const std::string& until = "") {
+  std::string out;
+  char buf[4096];
+  while (until.empty() || out.find(until) == std::string::npos) {
+    const auto n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
 TEST_F(ServeTest, HundredsOfIdleConnectionsDoNotStarveOtherClients) {
   std::vector<int> idle;
   for (int i = 0; i < 300; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const int fd = connect_raw(server_->port());
+    ASSERT_GE(fd, 0);
     if (i % 2) send(fd, "POST /predict HTTP/1.1\r\nContent-Length: 100\r\n", 45, MSG_NOSIGNAL);  // slow: never finishes
     idle.push_back(fd);
   }
   const auto r = post("/predict", R"({"inputs": "that was great"})");
   EXPECT_EQ(r.status, 200);
   for (int fd : idle) close(fd);
+}
+
+TEST_F(ServeTest, HeadAnswersHaveHeadersOnly) {
+  const int fd = connect_raw(server_->port());
+  ASSERT_GE(fd, 0);
+  // Two on one connection: a body after the first head would be read as the second status line.
+  send_all(fd, "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const auto both = receive(fd);
+  close(fd);
+  const auto second = both.find("HTTP/1.1", 1);
+  ASSERT_NE(second, std::string::npos) << both;
+  const auto first = both.substr(0, second);
+  EXPECT_EQ(first.rfind("HTTP/1.1 200", 0), 0u) << both;
+  EXPECT_NE(first.find("Content-Length: 15\r\n"), std::string::npos) << first;
+  EXPECT_EQ(first.substr(first.size() - 4), "\r\n\r\n") << "no body after the head: " << first;
+  EXPECT_NE(both.substr(second).find("{\"status\":\"ok\"}"), std::string::npos) << both;
+}
+
+TEST_F(ServeTest, ExpectContinueIsAnsweredAndOtherTransferCodingsRefused) {
+  int fd = connect_raw(server_->port());
+  ASSERT_GE(fd, 0);
+  const std::string body = R"({"inputs": "that was great"})";
+  send_all(fd, "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+               "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(receive(fd, "\r\n\r\n"), "HTTP/1.1 100 Continue\r\n\r\n") << "before the body is sent";
+  send_all(fd, body);
+  EXPECT_EQ(receive(fd).rfind("HTTP/1.1 200", 0), 0u);
+  close(fd);
+
+  fd = connect_raw(server_->port());
+  ASSERT_GE(fd, 0);
+  send_all(fd, "POST /predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello");
+  const auto refused = receive(fd);
+  close(fd);
+  EXPECT_EQ(refused.rfind("HTTP/1.1 400", 0), 0u) << refused;
+  EXPECT_NE(refused.find("Transfer-Encoding must end in chunked"), std::string::npos) << refused;
+}
+
+// Connections and half-sent bodies are bounded server-wide, and past the bounds a client gets a
+// 503 it can act on (Retry-After), never a silent close or an out-of-memory kill.
+TEST(ServeLimitsTest, ConnectionsAndBufferedBodiesAreBoundedWith503) {
+  ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string(), "--max-connections", "2",
+                        "--max-buffered-bytes", "200000"});
+  ASSERT_TRUE(server.running()) << server.logs();
+  const std::string head = "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                           "Content-Length: 150000\r\n\r\n{\"inputs\": \"";
+  const int first = connect_raw(server.port());
+  ASSERT_GE(first, 0);
+  send_all(first, head);  // holds 150000 of the 200000 bytes, never finishes
+  const int second = connect_raw(server.port());
+  ASSERT_GE(second, 0);
+  send_all(second, head);
+  const auto refused = receive(second);
+  close(second);
+  EXPECT_EQ(refused.rfind("HTTP/1.1 503", 0), 0u) << refused;
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("too many large request bodies"), std::string::npos) << refused;
+
+  const int third = connect_raw(server.port());  // with `first`, the two allowed connections
+  ASSERT_GE(third, 0);
+  const int fourth = connect_raw(server.port());
+  ASSERT_GE(fourth, 0);
+  const auto over = receive(fourth);
+  close(fourth);
+  EXPECT_EQ(over.rfind("HTTP/1.1 503", 0), 0u) << over;
+  EXPECT_NE(over.find("too many open connections"), std::string::npos) << over;
+  close(third);
+  close(first);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(http_request(server.port(), "POST", "/predict", R"({"inputs": "fine again"})").status, 200);
 }
 
 TEST(ServeAuthTest, KeysAreRequiredWhereTheContractSaysAndComparedExactly) {

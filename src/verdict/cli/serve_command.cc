@@ -45,6 +45,8 @@ struct ServeArgs {
   size_t http_workers = 2;
   size_t read_timeout_ms = 30000;
   size_t idle_timeout_ms = 60000;
+  size_t max_connections = 10'000;
+  size_t max_buffered_bytes = 0;
   std::string gcp_project;
   std::string discord_public_key;
   float discord_negative_threshold = 0.9f;
@@ -119,6 +121,8 @@ int run_serve(ServeArgs a) {
   config.http.worker_threads = a.http_workers;
   config.http.read_timeout = std::chrono::milliseconds(a.read_timeout_ms);
   config.http.idle_timeout = std::chrono::milliseconds(a.idle_timeout_ms);
+  config.http.max_connections = a.max_connections;
+  config.http.max_buffered_bytes = a.max_buffered_bytes;
   config.batcher.max_batch_tokens = a.max_batch_tokens;
   config.batcher.max_batch_requests = a.max_batch_requests;
   config.batcher.max_concurrent_requests = a.max_concurrent_requests;
@@ -192,6 +196,7 @@ int run_serve(ServeArgs a) {
     logger.info("weights packed for the faster route in " + std::to_string(static_cast<int>(r.milliseconds)) +
                 " ms (" + std::to_string(r.bytes >> 20) + " MB)");
   });
+  config.http.answers_inline = &server::Service::answers_inline;
   server::HttpServer http(config.http,
                           [&service](server::HttpRequest r, server::Respond respond) {
                             service.handle(std::move(r), std::move(respond));
@@ -293,6 +298,11 @@ void add_serve_command(CLI::App& app, Action& action) {
       ->envname("VERDICT_READ_TIMEOUT_MS");
   cmd->add_option("--idle-timeout-ms", a->idle_timeout_ms, "Keep-alive connection idle time")
       ->envname("VERDICT_IDLE_TIMEOUT_MS");
+  cmd->add_option("--max-connections", a->max_connections, "Open connections; beyond: 503 and close")
+      ->envname("VERDICT_MAX_CONNECTIONS")->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  cmd->add_option("--max-buffered-bytes", a->max_buffered_bytes,
+                  "Request body bytes all connections may hold at once; beyond: 503 (0: 32 x --payload-limit)")
+      ->envname("VERDICT_MAX_BUFFERED_BYTES");
   cmd->add_option("--gcp-project", a->gcp_project, "Project id for Cloud Logging trace fields")
       ->envname("GOOGLE_CLOUD_PROJECT");
   cmd->add_option("--discord-public-key", a->discord_public_key,

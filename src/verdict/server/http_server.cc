@@ -78,7 +78,9 @@ struct HttpServer::Impl {
   // Declared first, destroyed last: sessions freed with the io_context still count down.
   std::atomic<size_t> connections{0};
   std::atomic<bool> stopped{false};
+  std::atomic<bool> draining{false};  // stop_accepting() was called: answers close their connection
   std::atomic<size_t> active{0};
+  std::atomic<size_t> buffered{0};  // request body bytes reserved by connections (max_buffered_bytes)
   HttpServerOptions options;
   Handler handler;
   ErrorResponder errors;
@@ -90,17 +92,24 @@ struct HttpServer::Impl {
   uint16_t bound_port = 0;
 
   Impl(HttpServerOptions o, Handler h, ErrorResponder e)
-      : options(std::move(o)), handler(std::move(h)), errors(std::move(e)), workers(std::max<size_t>(1, options.worker_threads)) {}
+      : options(std::move(o)), handler(std::move(h)), errors(std::move(e)), workers(std::max<size_t>(1, options.worker_threads)) {
+    if (options.max_buffered_bytes == 0) options.max_buffered_bytes = 32 * options.payload_limit;
+  }
 
   void accept();
+  void refuse_connection(tcp::socket socket);
 };
 
 namespace {
+
+// Bodies this small never wait for the budget: they are most requests and cost little.
+constexpr size_t kAlwaysAdmittedBody = 64 * 1024;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {}
   ~Session() {
+    release_body_reservation();
     if (counted_) server_.active.fetch_sub(1);
     server_.connections.fetch_sub(1);
   }
@@ -115,8 +124,50 @@ class Session : public std::enable_shared_from_this<Session> {
     // An idle keep-alive connection gets idle_timeout; once bytes arrive the whole request
     // must come within read_timeout (Beast's timer covers the complete read).
     stream_.expires_after(first ? server_.options.read_timeout : server_.options.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+  }
+
+  // Between the head and the body: refuse what the head already shows to be unacceptable, reserve
+  // the body's bytes from the server-wide budget, and answer Expect: 100-continue.
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read(ec);
+    stream_.expires_after(server_.options.read_timeout);
+    const auto& head = parser_->get();
+    if (head.count(http::field::transfer_encoding) && !parser_->chunked()) {
+      return refuse(400, "Transfer-Encoding must end in chunked (no other coding is accepted)");
+    }
+    // A body's bytes are held until its answer is written: without a bound over all connections,
+    // a few hundred half-sent bodies take more memory than a small instance has.
+    const size_t body = parser_->chunked() ? server_.options.payload_limit
+                                           : static_cast<size_t>(parser_->content_length().value_or(0));
+    if (body > kAlwaysAdmittedBody) {
+      if (server_.buffered.fetch_add(body) + body > server_.options.max_buffered_bytes) {
+        server_.buffered.fetch_sub(body);
+        return refuse(503, "too many large request bodies are being received at once; retry shortly");
+      }
+      reserved_ = body;
+    }
+    const auto expect = head[http::field::expect];
+    if (head.version() == 11 && beast::iequals(expect, "100-continue") && body > 0) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return asio::async_write(stream_, asio::buffer(kContinue),
+                               [self = shared_from_this()](beast::error_code wec, size_t) {
+                                 if (wec) return self->close();
+                                 self->read_body();
+                               });
+    }
+    read_body();
+  }
+
+  void read_body() {
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void release_body_reservation() {
+    if (reserved_) server_.buffered.fetch_sub(reserved_);
+    reserved_ = 0;
   }
 
   void on_read(beast::error_code ec) {
@@ -137,6 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto req = parser_->release();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
+    head_ = req.method() == http::verb::head;
     HttpRequest r;
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
@@ -163,6 +215,16 @@ class Session : public std::enable_shared_from_this<Session> {
       asio::post(self->stream_.get_executor(),
                  [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
     };
+    // Probes and metrics are answered here, on the I/O thread: a queue of requests waiting for
+    // the tokenizer must not make a health check time out and get the instance restarted.
+    if (server_.options.answers_inline && server_.options.answers_inline(r)) {
+      try {
+        server_.handler(std::move(r), respond);
+      } catch (const std::exception&) {
+        respond(server_.errors(500, "internal error"));
+      }
+      return;
+    }
     asio::post(server_.workers, [self, r = std::move(r), respond = std::move(respond)]() mutable {
       thread_local const bool named = (name_this_thread("verdict-http"), true);  // asio made the thread
       (void)named;
@@ -188,7 +250,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void refuse(int status, const std::string& message) {
     keep_alive_ = false;
     version_ = 11;
-    write(server_.errors(status, message));
+    auto response = server_.errors(status, message);
+    if (status == 503) response.headers.emplace_back("Retry-After", "1");
+    write(std::move(response));
   }
 
   void write(HttpResponse r) {
@@ -199,10 +263,16 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set(http::field::content_type, r.content_type);
     for (const auto& [k, v] : r.headers) res->set(k, v);
     res->body() = std::move(r.body);
-    res->keep_alive(keep_alive_ && !server_.stopped.load());
+    res->keep_alive(keep_alive_ && !server_.draining.load() && !server_.stopped.load());
     res->prepare_payload();
+    if (head_) {  // the GET answer's headers, Content-Length included, and no body (RFC 9110 9.3.2)
+      const auto length = res->body().size();
+      res->body().clear();
+      res->content_length(length);
+    }
     stream_.expires_after(server_.options.write_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      self->release_body_reservation();
       if (self->counted_) {
         self->counted_ = false;
         self->server_.active.fetch_sub(1);
@@ -212,10 +282,28 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // A lingering close, as nginx does: after our FIN, what the client still sends (the rest of a
+  // body refused with 413) is read and dropped for a moment. Closing at once would answer those
+  // bytes with a reset, which can destroy the refusal before the client reads it.
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.socket().close(ignored);
+    if (discard_ || !stream_.socket().is_open()) {
+      stream_.socket().close(ignored);
+      return;
+    }
+    discard_ = std::make_unique<char[]>(kDiscardSize);
+    stream_.expires_after(std::chrono::seconds(1));
+    discard_rest();
+  }
+
+  void discard_rest() {
+    stream_.async_read_some(asio::buffer(discard_.get(), kDiscardSize),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (!ec) return self->discard_rest();
+                              beast::error_code ignored;
+                              self->stream_.socket().close(ignored);
+                            });
   }
 
   beast::tcp_stream stream_;
@@ -224,6 +312,10 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Impl& server_;
   std::shared_ptr<std::atomic<bool>> client_gone_;
   bool keep_alive_ = true;
+  bool head_ = false;     // a HEAD request: its answer has no body
+  static constexpr size_t kDiscardSize = 16 * 1024;
+  std::unique_ptr<char[]> discard_;  // set once the connection is closing (lingering close)
+  size_t reserved_ = 0;   // bytes of HttpServer::Impl::buffered this request holds
   bool counted_ = false;  // this request is in HttpServer::active
   unsigned version_ = 11;
 };
@@ -236,12 +328,30 @@ void HttpServer::Impl::accept() {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     } else if (connections.fetch_add(1) >= options.max_connections) {
       connections.fetch_sub(1);
-      beast::error_code ignored;
-      socket.close(ignored);
+      refuse_connection(std::move(socket));
     } else {
       std::make_shared<Session>(std::move(socket), *this)->start();
     }
     if (acceptor.is_open()) accept();
+  });
+}
+
+// Past max_connections a client still gets an answer it can act on, not a silent close.
+void HttpServer::Impl::refuse_connection(tcp::socket socket) {
+  auto response = errors(503, "too many open connections; retry shortly");
+  auto res = std::make_shared<http::response<http::string_body>>(http::status::service_unavailable, 11);
+  res->set(http::field::server, "verdict");
+  res->set(http::field::content_type, response.content_type);
+  res->set(http::field::retry_after, "1");
+  res->body() = std::move(response.body);
+  res->keep_alive(false);
+  res->prepare_payload();
+  auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+  stream->expires_after(std::chrono::seconds(2));
+  http::async_write(*stream, *res, [stream, res](beast::error_code, size_t) {
+    beast::error_code ignored;
+    stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream->socket().close(ignored);
   });
 }
 
@@ -280,6 +390,7 @@ size_t HttpServer::open_connections() const { return impl_->connections.load(); 
 size_t HttpServer::active_requests() const { return impl_->active.load(); }
 
 void HttpServer::stop_accepting() {
+  impl_->draining.store(true);
   asio::post(impl_->io, [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);

@@ -58,7 +58,13 @@ struct HttpServerOptions {
   std::chrono::milliseconds read_timeout{30'000};   // to receive one whole request
   std::chrono::milliseconds idle_timeout{60'000};   // keep-alive connection without a request
   std::chrono::milliseconds write_timeout{30'000};
-  size_t max_connections = 10'000;  // beyond: accepted and closed at once
+  size_t max_connections = 10'000;  // beyond: accepted, answered 503 and closed
+  // Request body bytes all connections may hold at once (bodies of 64 KiB or less always pass);
+  // beyond: 503 with Retry-After. 0: 32 times payload_limit.
+  size_t max_buffered_bytes = 0;
+  // Requests answered on the I/O thread instead of the worker pool (health probes, metrics):
+  // cheap, and never queued behind tokenization.
+  std::function<bool(const HttpRequest&)> answers_inline;
 };
 
 class HttpServer {

@@ -44,7 +44,28 @@ std::string Logger::gcp_project() const {
   return gcp_project_;
 }
 
-void Logger::write(const std::string& line) {
+// One record, one line: control characters a client put in a path or text (a decoded %0a) are
+// written as \xNN, so no one can forge a log line. JSON lines never hold any.
+namespace {
+std::string one_line(const std::string& line) {
+  std::string out;
+  out.reserve(line.size());
+  for (const char c : line) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      char esc[5];
+      std::snprintf(esc, sizeof esc, "\\x%02x", u);
+      out += esc;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+void Logger::write(const std::string& raw) {
+  const std::string line = one_line(raw);
   std::lock_guard lock(mu_);
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fputc('\n', stdout);

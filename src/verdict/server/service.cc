@@ -177,8 +177,15 @@ Status Service::warm_up() {
   return {};
 }
 
+bool Service::answers_inline(const HttpRequest& r) {
+  if (r.method != "GET" && r.method != "HEAD") return false;
+  return r.path == "/health" || r.path == "/ping" || r.path == "/metrics" || r.path == "/v2/health/live" ||
+         r.path == "/v2/health/ready";
+}
+
 HttpResponse Service::refusal(int status, const std::string& message) {
-  return error_response(ApiError{status, "validation", message});  // 400, 413, 431: all the client's request
+  // 400, 413, 431: the client's request; 503: the server's limits (connections, buffered bodies).
+  return error_response(ApiError{status, status == 503 ? "overloaded" : "validation", message});
 }
 
 void Service::start_draining() {

@@ -41,6 +41,8 @@ class Service {
   void handle(HttpRequest request, Respond respond);
   // Responses for requests the HTTP layer refuses itself.
   static HttpResponse refusal(int status, const std::string& message);
+  // Probes and metrics: cheap, answered on the HTTP I/O thread (HttpServerOptions::answers_inline).
+  static bool answers_inline(const HttpRequest& r);
 
   // SIGTERM: /health and readiness fail, new inference is refused, queued work finishes.
   void start_draining();
