@@ -31,21 +31,48 @@ nlohmann::json body_json(const HttpResult& r) {
   return j;
 }
 
-HttpResult http_request(int port, const std::string& method, const std::string& target, const std::string& body,
-                        const std::vector<std::pair<std::string, std::string>>& headers) {
-  HttpResult result;
+int connect_loopback(int port, int recv_timeout_s) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close(fd);
-    return result;
+    return -1;
   }
-  result.connected = true;
-  timeval tv{30, 0};
+  timeval tv{recv_timeout_s, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+bool send_all(int fd, std::string_view bytes) {
+  for (size_t sent = 0; sent < bytes.size();) {
+    const ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+std::string receive(int fd, std::string_view until) {
+  std::string out;
+  char buf[65536];
+  while (until.empty() || out.find(until) == std::string::npos) {
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+HttpResult http_request(int port, const std::string& method, const std::string& target, const std::string& body,
+                        const std::vector<std::pair<std::string, std::string>>& headers) {
+  HttpResult result;
+  const int fd = connect_loopback(port);
+  if (fd < 0) return result;
+  result.connected = true;
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   bool has_type = false;
   for (const auto& [k, v] : headers) {
@@ -57,19 +84,8 @@ HttpResult http_request(int port, const std::string& method, const std::string& 
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   }
   req += "\r\n" + body;
-  size_t sent = 0;
-  while (sent < req.size()) {
-    const ssize_t n = send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may answer (413) before reading everything
-    sent += static_cast<size_t>(n);
-  }
-  std::string raw;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    raw.append(buf, static_cast<size_t>(n));
-  }
+  send_all(fd, req);  // the server may answer (413) before reading everything
+  const std::string raw = receive(fd);
   close(fd);
   const auto head_end = raw.find("\r\n\r\n");
   if (raw.rfind("HTTP/1.", 0) != 0 || head_end == std::string::npos) return result;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -25,6 +26,14 @@ struct HttpResult {
 HttpResult http_request(int port, const std::string& method, const std::string& target,
                         const std::string& body = "",
                         const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+// A raw connection to 127.0.0.1:port (receives time out after recv_timeout_s), for what
+// http_request cannot send; -1 when nothing listens.
+int connect_loopback(int port, int recv_timeout_s = 30);
+// Sends every byte unless the peer stops reading; false then.
+bool send_all(int fd, std::string_view bytes);
+// Reads until `until` appears (empty: until the peer closes or the receive times out).
+std::string receive(int fd, std::string_view until = {});
 
 // The body parsed as JSON; fails the calling test (and returns a discarded value) if it is not JSON.
 nlohmann::json body_json(const HttpResult& r);
