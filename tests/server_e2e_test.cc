@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cmath>
 #include <ctime>
 #include <fstream>
 #include <future>
@@ -12,9 +13,6 @@
 #include <set>
 #include <thread>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "testing/fake_http_server.h"
@@ -29,6 +27,9 @@ using testing::body_json;
 using testing::http_request;
 using testing::model_dir;
 using testing::HttpResult;
+using testing::connect_loopback;
+using testing::receive;
+using testing::send_all;
 using testing::ServerProcess;
 
 
@@ -41,6 +42,25 @@ void expect_scores(const json& got, const json& expected_all, const std::string&
   }
 }
 
+// TEI's /predict scores the golden logits its own way: softmax over two or more labels, sigmoid
+// over one, whatever the model's problem_type (the pipeline uses sigmoid for multi-label models).
+json tei_scores(const json& row, const json& config) {
+  const auto& logits = row["logits"];
+  std::vector<double> p;
+  if (logits.size() == 1) {
+    p.push_back(1 / (1 + std::exp(-logits[0].get<double>())));
+  } else {
+    double max = -1e300, sum = 0;
+    for (const auto& l : logits) max = std::max(max, l.get<double>());
+    for (const auto& l : logits) sum += p.emplace_back(std::exp(l.get<double>() - max));
+    for (double& v : p) v /= sum;
+  }
+  json scores = json::array();
+  for (size_t k = 0; k < p.size(); ++k) scores.push_back({{"label", config["id2label"][std::to_string(k)]}, {"score", p[k]}});
+  std::stable_sort(scores.begin(), scores.end(), [](const json& a, const json& b) { return a["score"] > b["score"]; });
+  return scores;
+}
+
 // One server per model for the golden tests.
 class ServeGoldenTest : public ::testing::TestWithParam<std::string> {};
 
@@ -48,32 +68,48 @@ TEST_P(ServeGoldenTest, EveryRouteReproducesTheGoldenScores) {
   ServerProcess server({"--model", model_dir(GetParam()).string()});
   ASSERT_TRUE(server.running()) << server.logs();
   const auto rows = testing::read_jsonl(model_dir(GetParam()) / "expected.jsonl");
+  const auto config = json::parse(std::ifstream(model_dir(GetParam()) / "config.json"));
+  // TEI refuses an empty text (400 "empty"); the pipeline, and so the Hugging Face route, scores it.
+  std::vector<size_t> tei_rows;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i]["text"].get<std::string>().empty() || !rows[i].value("text_pair", "").empty()) tei_rows.push_back(i);
+  }
   // TEI batches of up to 32 (the default client batch limit): singles and pairs mixed.
-  for (size_t start = 0; start < rows.size(); start += 32) {
+  for (size_t start = 0; start < tei_rows.size(); start += 32) {
     json inputs = json::array();
-    for (size_t i = start; i < std::min(rows.size(), start + 32); ++i) {
-      json seq = json::array({rows[i]["text"]});
-      if (rows[i].contains("text_pair")) seq.push_back(rows[i]["text_pair"]);
+    for (size_t k = start; k < std::min(tei_rows.size(), start + 32); ++k) {
+      const auto& row = rows[tei_rows[k]];
+      json seq = json::array({row["text"]});
+      if (row.contains("text_pair")) seq.push_back(row["text_pair"]);
       inputs.push_back(seq);
     }
     const auto r = http_request(server.port(), "POST", "/predict", json{{"inputs", inputs}}.dump());
     ASSERT_EQ(r.status, 200) << r.body;
     const auto got = body_json(r);
     ASSERT_EQ(got.size(), inputs.size());
-    for (size_t i = 0; i < got.size(); ++i) {
-      expect_scores(got[i], rows[start + i]["all_scores"], rows[start + i]["text"].get<std::string>());
+    for (size_t k = 0; k < got.size(); ++k) {
+      const auto& row = rows[tei_rows[start + k]];
+      expect_scores(got[k], tei_scores(row, config), row["text"].get<std::string>());
     }
   }
-  // Hugging Face API: a list of strings and {text, text_pair} objects; one list per input.
-  json hf_inputs = json::array();
-  for (size_t i = 0; i < std::min<size_t>(rows.size(), 32); ++i) {
-    if (rows[i].contains("text_pair")) hf_inputs.push_back({{"text", rows[i]["text"]}, {"text_pair", rows[i]["text_pair"]}});
-    else hf_inputs.push_back(rows[i]["text"]);
+  if (tei_rows.size() < rows.size()) {
+    EXPECT_EQ(http_request(server.port(), "POST", "/predict", R"({"inputs": ""})").status, 400);
   }
-  auto r = http_request(server.port(), "POST", "/", json{{"inputs", hf_inputs}}.dump());
-  ASSERT_EQ(r.status, 200) << r.body;
-  auto got = body_json(r);
-  for (size_t i = 0; i < hf_inputs.size(); ++i) expect_scores(got[i], rows[i]["all_scores"], "hf");
+  // Hugging Face API, every row: strings and {text, text_pair} objects; one list per input.
+  for (size_t start = 0; start < rows.size(); start += 32) {
+    json hf_inputs = json::array();
+    for (size_t i = start; i < std::min(rows.size(), start + 32); ++i) {
+      if (rows[i].contains("text_pair")) hf_inputs.push_back({{"text", rows[i]["text"]}, {"text_pair", rows[i]["text_pair"]}});
+      else hf_inputs.push_back(rows[i]["text"]);
+    }
+    const auto r = http_request(server.port(), "POST", "/", json{{"inputs", hf_inputs}}.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto got = body_json(r);
+    ASSERT_EQ(got.size(), hf_inputs.size());
+    for (size_t i = 0; i < hf_inputs.size(); ++i) {
+      expect_scores(got[i], rows[start + i]["all_scores"], "hf: " + rows[start + i]["text"].get<std::string>());
+    }
+  }
   // The original route and KServe: the top label.
   const auto& row = rows[1];
   std::string review;
@@ -82,7 +118,7 @@ TEST_P(ServeGoldenTest, EveryRouteReproducesTheGoldenScores) {
     std::snprintf(buf, sizeof buf, "%%%02X", c);
     review += buf;
   }
-  r = http_request(server.port(), "GET", "/?review=" + review);
+  auto r = http_request(server.port(), "GET", "/?review=" + review);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body_json(r)["label"], row["label"]);
   EXPECT_NEAR(body_json(r)["score"].get<double>(), row["score"].get<double>(), 1e-4);
@@ -90,7 +126,7 @@ TEST_P(ServeGoldenTest, EveryRouteReproducesTheGoldenScores) {
   r = http_request(server.port(), "POST", "/v2/models/" + name + "/infer",
                    json{{"id", "r1"}, {"inputs", {{{"name", "text"}, {"shape", {1}}, {"datatype", "BYTES"}, {"data", {row["text"]}}}}}}.dump());
   ASSERT_EQ(r.status, 200) << r.body;
-  got = body_json(r);
+  const auto got = body_json(r);
   EXPECT_EQ(got["id"], "r1");
   EXPECT_EQ(got["outputs"][0]["data"][0], row["label"]);
   EXPECT_NEAR(got["outputs"][1]["data"][0].get<double>(), row["score"].get<double>(), 1e-4);
@@ -139,6 +175,17 @@ TEST_F(ServeTest, TeiPredictAnswersEachInputShapeInItsOwnForm) {
     EXPECT_FALSE(single.header(h).empty()) << h;
   }
   EXPECT_EQ(single.header("x-compute-tokens"), "5");
+  // Whole milliseconds, as TEI's (clients read them with int()); the precise figures go to Server-Timing.
+  for (const char* h : {"x-compute-time", "x-queue-time", "x-inference-time", "x-tokenization-time", "x-total-time"}) {
+    const std::string v = single.header(h);
+    EXPECT_TRUE(!v.empty() && std::all_of(v.begin(), v.end(), ::isdigit)) << h << ": " << v;
+  }
+  EXPECT_NE(single.header("server-timing").find("inference;dur="), std::string::npos) << single.header("server-timing");
+  // TEI refuses an empty text; the Hugging Face route classifies it, as the pipeline does.
+  const auto empty = post("/predict", R"({"inputs": ""})");
+  EXPECT_EQ(empty.status, 400) << empty.body;
+  EXPECT_EQ(body_json(empty)["error_type"], "empty");
+  EXPECT_EQ(post("/", R"({"inputs": ""})").status, 200);
   // ["a", "b"] is ONE pair, not a batch of two.
   auto pair = post("/predict", R"({"inputs": ["How was the delivery?", "It arrived two weeks late."]})");
   ASSERT_EQ(pair.status, 200) << pair.body;
@@ -289,6 +336,13 @@ TEST_F(ServeTest, TokenizeGivesCodePointOffsetsAndMarksSpecialTokens) {
   EXPECT_EQ(t[1], json({{"id", 7592}, {"text", "Héllo"}, {"special", false}, {"start", 0}, {"stop", 5}}));
   EXPECT_EQ(t[3]["start"], 7);
   EXPECT_EQ(t[3]["stop"], 12);
+  // Never truncated, as TEI's: a client counting tokens learns that 700 words do not fit in 512.
+  std::string words;
+  for (int i = 0; i < 700; ++i) words += "word ";
+  r = post("/tokenize", json{{"inputs", words}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 200);
+  EXPECT_EQ(body_json(r)[0].size(), 702u);
+  EXPECT_EQ(post("/tokenize", R"({"inputs": ""})").status, 400);
   r = post("/tokenize", R"({"inputs": ["a", "b c"], "add_special_tokens": false})");
   const auto batch = body_json(r);
   ASSERT_EQ(batch.size(), 2u);
@@ -320,6 +374,33 @@ TEST_F(ServeTest, InfoHealthMetricsAndKserveMetadataDescribeTheServer) {
   EXPECT_EQ(get("/v2/models/unknown").status, 404);
 }
 
+TEST_F(ServeTest, KserveVersionedPathsAndTheOutputsFilter) {
+  const std::string model = "/v2/models/distilbert-sst2-tiny";
+  EXPECT_EQ(body_json(get(model + "/versions/1"))["versions"], json::array({"1"}));
+  EXPECT_EQ(body_json(get(model + "/versions/1/ready"))["ready"], true);
+  const std::string request =
+      R"({"inputs": [{"name": "text", "shape": [2], "datatype": "BYTES", "data": ["that was great", "Director tried too much."]}]})";
+  auto r = post(model + "/versions/1/infer", request);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = body_json(r);
+  EXPECT_EQ(j["model_version"], "1");
+  EXPECT_EQ(j["outputs"][0]["data"], json::array({rows_[1]["label"], rows_[3]["label"]}));
+  const auto missing = post(model + "/versions/2/infer", request);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(body_json(missing)["error"].get<std::string>().find("has no version '2'"), std::string::npos) << missing.body;
+  EXPECT_EQ(get(model + "/versions/2").status, 404);
+  // Only the outputs asked for, in the order asked.
+  auto filtered = request;
+  filtered.insert(filtered.size() - 1, R"(, "outputs": [{"name": "score"}])");
+  j = body_json(post(model + "/infer", filtered));
+  ASSERT_EQ(j["outputs"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["outputs"][0]["name"], "score");
+  EXPECT_NEAR(j["outputs"][0]["data"][0].get<double>(), rows_[1]["score"].get<double>(), 1e-4);
+  filtered = request;
+  filtered.insert(filtered.size() - 1, R"(, "outputs": [{"name": "embedding"}])");
+  EXPECT_EQ(post(model + "/infer", filtered).status, 400);
+}
+
 // Every path of the OpenAPI document is served, and every served path is in the document.
 TEST_F(ServeTest, OpenApiDocumentAndServedRoutesAgree) {
   const auto doc = body_json(get("/openapi.json"));
@@ -333,6 +414,7 @@ TEST_F(ServeTest, OpenApiDocumentAndServedRoutesAgree) {
       documented.emplace(m, path);
       std::string concrete = path;
       if (auto p = concrete.find("{name}"); p != std::string::npos) concrete.replace(p, 6, "distilbert-sst2-tiny");
+      if (auto p = concrete.find("{version}"); p != std::string::npos) concrete.replace(p, 9, "1");
       const auto r = http_request(server_->port(), m, concrete, m == "POST" ? "{}" : "");
       EXPECT_NE(r.status, 404) << m << " " << path << " is documented but not served";
       EXPECT_NE(r.status, 405) << m << " " << path << " is documented but not served";
@@ -343,7 +425,9 @@ TEST_F(ServeTest, OpenApiDocumentAndServedRoutesAgree) {
       {"GET", "/"}, {"POST", "/"}, {"POST", "/predict"}, {"POST", "/invocations"}, {"POST", "/tokenize"},
       {"GET", "/info"}, {"GET", "/health"}, {"GET", "/ping"}, {"GET", "/metrics"}, {"GET", "/openapi.json"},
       {"GET", "/v2"}, {"GET", "/v2/health/live"}, {"GET", "/v2/health/ready"}, {"GET", "/v2/models/{name}"},
-      {"GET", "/v2/models/{name}/ready"}, {"POST", "/v2/models/{name}/infer"}, {"POST", "/discord/interactions"},
+      {"GET", "/v2/models/{name}/ready"}, {"POST", "/v2/models/{name}/infer"}, {"GET", "/v2/models/{name}/versions/{version}"},
+      {"GET", "/v2/models/{name}/versions/{version}/ready"}, {"POST", "/v2/models/{name}/versions/{version}/infer"},
+      {"POST", "/discord/interactions"},
       {"POST", "/explain"}, {"GET", "/ui"}, {"GET", "/ui/app.js"}, {"GET", "/ui/app.css"}, {"GET", "/ui/history"}};
   for (const auto& route : served) EXPECT_TRUE(documented.count(route)) << route.first << " " << route.second;
   EXPECT_EQ(documented.size(), served.size());
@@ -360,12 +444,14 @@ TEST_F(ServeTest, ManyConcurrentClientsGetTheSingleRequestAnswers) {
       for (int k = 0; k < 8; ++k) {
         const auto& row = rows_[(c * 8 + k) % 90];
         json req = {{"inputs", row.contains("text_pair") ? json::array({row["text"], row["text_pair"]}) : row["text"]}};
-        const auto r = http_request(server_->port(), "POST", "/predict", req.dump());
+        // TEI refuses an empty text: those rows go to the Hugging Face route (a list per input).
+        const bool empty = row["text"] == "" && row.value("text_pair", "").empty();
+        const auto r = http_request(server_->port(), "POST", empty ? "/" : "/predict", req.dump());
         if (r.status != 200) {
           ++failures;
           continue;
         }
-        const auto got = json::parse(r.body);
+        const auto got = empty ? json::parse(r.body)[0] : json::parse(r.body);
         if (got[0]["label"] != row["all_scores"][0]["label"] ||
             std::abs(got[0]["score"].get<double>() - row["all_scores"][0]["score"].get<double>()) > 1e-4) {
           ++failures;
@@ -379,48 +465,12 @@ TEST_F(ServeTest, ManyConcurrentClientsGetTheSingleRequestAnswers) {
   EXPECT_EQ(failures, 0);
 }
 
-// A raw connection to 127.0.0.1:port, for what http_request cannot send; -1 on failure.
-int connect_raw(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
-
-void send_all(int fd, const std::string& bytes) {
-  for (size_t sent = 0; sent < bytes.size();) {
-    const auto n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    sent += static_cast<size_t>(n);
-  }
-}
-
-// What arrives until the peer closes or `until` has been seen (or 5 s pass).
-std::string receive(int fd, const std::string& until = "") {
-  std::string out;
-  char buf[4096];
-  while (until.empty() || out.find(until) == std::string::npos) {
-    const auto n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
 TEST_F(ServeTest, HundredsOfIdleConnectionsDoNotStarveOtherClients) {
   std::vector<int> idle;
   for (int i = 0; i < 300; ++i) {
-    const int fd = connect_raw(server_->port());
+    const int fd = connect_loopback(server_->port(), 5);
     ASSERT_GE(fd, 0);
-    if (i % 2) send(fd, "POST /predict HTTP/1.1\r\nContent-Length: 100\r\n", 45, MSG_NOSIGNAL);  // slow: never finishes
+    if (i % 2) send_all(fd, "POST /predict HTTP/1.1\r\nContent-Length: 100\r\n");  // slow: never finishes
     idle.push_back(fd);
   }
   const auto r = post("/predict", R"({"inputs": "that was great"})");
@@ -429,7 +479,7 @@ TEST_F(ServeTest, HundredsOfIdleConnectionsDoNotStarveOtherClients) {
 }
 
 TEST_F(ServeTest, HeadAnswersHaveHeadersOnly) {
-  const int fd = connect_raw(server_->port());
+  const int fd = connect_loopback(server_->port(), 5);
   ASSERT_GE(fd, 0);
   // Two on one connection: a body after the first head would be read as the second status line.
   send_all(fd, "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -445,7 +495,7 @@ TEST_F(ServeTest, HeadAnswersHaveHeadersOnly) {
 }
 
 TEST_F(ServeTest, ExpectContinueIsAnsweredAndOtherTransferCodingsRefused) {
-  int fd = connect_raw(server_->port());
+  int fd = connect_loopback(server_->port(), 5);
   ASSERT_GE(fd, 0);
   const std::string body = R"({"inputs": "that was great"})";
   send_all(fd, "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
@@ -455,7 +505,7 @@ TEST_F(ServeTest, ExpectContinueIsAnsweredAndOtherTransferCodingsRefused) {
   EXPECT_EQ(receive(fd).rfind("HTTP/1.1 200", 0), 0u);
   close(fd);
 
-  fd = connect_raw(server_->port());
+  fd = connect_loopback(server_->port(), 5);
   ASSERT_GE(fd, 0);
   send_all(fd, "POST /predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello");
   const auto refused = receive(fd);
@@ -472,10 +522,10 @@ TEST(ServeLimitsTest, ConnectionsAndBufferedBodiesAreBoundedWith503) {
   ASSERT_TRUE(server.running()) << server.logs();
   const std::string head = "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                            "Content-Length: 150000\r\n\r\n{\"inputs\": \"";
-  const int first = connect_raw(server.port());
+  const int first = connect_loopback(server.port(), 5);
   ASSERT_GE(first, 0);
   send_all(first, head);  // holds 150000 of the 200000 bytes, never finishes
-  const int second = connect_raw(server.port());
+  const int second = connect_loopback(server.port(), 5);
   ASSERT_GE(second, 0);
   send_all(second, head);
   const auto refused = receive(second);
@@ -484,9 +534,9 @@ TEST(ServeLimitsTest, ConnectionsAndBufferedBodiesAreBoundedWith503) {
   EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
   EXPECT_NE(refused.find("too many large request bodies"), std::string::npos) << refused;
 
-  const int third = connect_raw(server.port());  // with `first`, the two allowed connections
+  const int third = connect_loopback(server.port(), 5);  // with `first`, the two allowed connections
   ASSERT_GE(third, 0);
-  const int fourth = connect_raw(server.port());
+  const int fourth = connect_loopback(server.port(), 5);
   ASSERT_GE(fourth, 0);
   const auto over = receive(fourth);
   close(fourth);
@@ -548,6 +598,7 @@ TEST(ServeAuthTest, TheOpenApiDocumentSaysWhichRoutesNeedAKey) {
       for (char& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       std::string concrete = path;
       if (auto p = concrete.find("{name}"); p != std::string::npos) concrete.replace(p, 6, "distilbert-sst2-tiny");
+      if (auto p = concrete.find("{version}"); p != std::string::npos) concrete.replace(p, 9, "1");
       const int status = http_request(server.port(), m, concrete, m == "POST" ? "{}" : "").status;
       const bool secured = op.contains("security");
       const bool optional = secured && std::any_of(op["security"].begin(), op["security"].end(),

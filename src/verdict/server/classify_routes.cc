@@ -26,9 +26,15 @@ ordered_json label_scores(const std::vector<model::LabelScore>& scores, std::opt
   return list;
 }
 
-std::string ms(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
+// TEI's timing headers are whole milliseconds (Rust's as_millis: truncated); clients parse
+// them as integers.
+std::string whole_ms(double v) { return std::to_string(static_cast<int64_t>(std::max(0.0, v))); }
+
+// The same figures, to the microsecond, in the W3C header browsers' developer tools show.
+std::string server_timing(double tokenization, double queue, double inference, double total) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "tokenize;dur=%.3f, queue;dur=%.3f, inference;dur=%.3f, total;dur=%.3f",
+                tokenization, queue, inference, total);
   return buf;
 }
 
@@ -172,14 +178,16 @@ void Service::classify(ClassifyRequest req, const std::shared_ptr<Reply>& reply,
     metrics_.on_timings(inference.tokenization_ms / 1000, t.queue_ms / 1000, t.inference_ms / 1000, t.tokens);
     const double total = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     r.headers.insert(r.headers.end(), {{"x-compute-type", "cpu"},
-                                       {"x-compute-time", ms(inference.tokenization_ms + t.queue_ms + t.inference_ms)},
+                                       {"x-compute-time", whole_ms(inference.tokenization_ms + t.queue_ms + t.inference_ms)},
                                        {"x-compute-characters", std::to_string(inference.chars)},
                                        {"x-compute-tokens", std::to_string(inference.tokens)},
-                                       {"x-total-time", ms(total)},
-                                       {"x-tokenization-time", ms(inference.tokenization_ms)},
-                                       {"x-queue-time", ms(t.queue_ms)},
-                                       {"x-inference-time", ms(t.inference_ms)},
-                                       {"x-cache-hits", std::to_string(inference.cache_hits)}});
+                                       {"x-total-time", whole_ms(total)},
+                                       {"x-tokenization-time", whole_ms(inference.tokenization_ms)},
+                                       {"x-queue-time", whole_ms(t.queue_ms)},
+                                       {"x-inference-time", whole_ms(t.inference_ms)},
+                                       {"x-cache-hits", std::to_string(inference.cache_hits)},
+                                       {"Server-Timing", server_timing(inference.tokenization_ms, t.queue_ms,
+                                                                       t.inference_ms, total)}});
     reply->send(std::move(r));
   };
   infer(shared_req->inputs, truncate, shared_req->truncate_left, reply, std::move(done), fail);
@@ -221,6 +229,11 @@ void Service::post_hf(const HttpRequest& r, const std::shared_ptr<Reply>& reply)
 void Service::post_predict(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
   auto req = parse_body(r, reply, &parse_tei_predict);
   if (!req) return;
+  // TEI's rule, not the pipeline's: softmax over two or more logits, sigmoid over one, whatever
+  // the model's problem_type.
+  if (req->function == model::ScoreFunction::kDefault) {
+    req->function = pipeline_->config().num_labels() > 1 ? model::ScoreFunction::kSoftmax : model::ScoreFunction::kSigmoid;
+  }
   classify(std::move(*req), reply, [](const ClassifyRequest& q, const auto& scores) {
     if (!q.batch) return json_response(label_scores(scores[0], std::nullopt));
     ordered_json out = ordered_json::array();
@@ -241,12 +254,14 @@ void Service::post_v2_infer(const HttpRequest& r, const std::shared_ptr<Reply>& 
       values.push_back(s[0].score);
     }
     const auto n = scores.size();
-    ordered_json out = {{"model_name", config_.served_model_name}, {"model_version", "1"}};
+    ordered_json out = {{"model_name", config_.served_model_name}, {"model_version", kModelVersion}};
     if (!q.id.empty()) out["id"] = q.id;
-    out["outputs"] = ordered_json::array({
-        {{"name", "label"}, {"shape", {n}}, {"datatype", "BYTES"}, {"data", labels}},
-        {{"name", "score"}, {"shape", {n}}, {"datatype", "FP32"}, {"data", values}},
-    });
+    ordered_json outputs = ordered_json::array();
+    for (const std::string& name : q.outputs.empty() ? std::vector<std::string>{"label", "score"} : q.outputs) {
+      if (name == "label") outputs.push_back({{"name", "label"}, {"shape", {n}}, {"datatype", "BYTES"}, {"data", labels}});
+      else outputs.push_back({{"name", "score"}, {"shape", {n}}, {"datatype", "FP32"}, {"data", values}});
+    }
+    out["outputs"] = std::move(outputs);
     return json_response(out);
   });
 }
@@ -261,8 +276,7 @@ void Service::post_tokenize(const HttpRequest& r, const std::shared_ptr<Reply>& 
   }
   tokenizer::EncodeOptions opts;
   opts.add_special_tokens = req->add_special_tokens;
-  opts.truncate = config_.auto_truncate;
-  opts.max_length = pipeline_->max_input_length();
+  opts.truncate = false;  // as TEI's: every token is counted ("does it fit?"); --max-input-chars bounds the work
   ordered_json out = ordered_json::array();
   for (size_t i = 0; i < req->inputs.size(); ++i) {
     const std::string& text = req->inputs[i];

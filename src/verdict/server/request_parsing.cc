@@ -1,5 +1,6 @@
 #include "verdict/server/request_parsing.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace verdict::server {
@@ -62,6 +63,10 @@ std::optional<ApiError> read_bool(const json& obj, const char* key, std::optiona
 ApiError as_bad_request(ApiError e) {
   e.status = 400;
   return e;
+}
+
+ApiError empty_input(bool batch, size_t index) {
+  return ApiError::empty(batch ? "inputs[" + std::to_string(index) + "] cannot be empty" : "`inputs` cannot be empty");
 }
 
 }  // namespace
@@ -150,6 +155,10 @@ Parsed<ClassifyRequest> parse_tei_predict(const json& body) {
   } else {
     return ApiError::validation(shape_help + "; found " + type_name(*in));
   }
+  // TEI refuses an empty text (or a pair of two) before tokenizing it: 400 "empty".
+  for (size_t i = 0; i < r.inputs.size(); ++i) {
+    if (r.inputs[i].text.empty() && r.inputs[i].text_pair.value_or("").empty()) return empty_input(r.batch, i);
+  }
   std::optional<bool> raw;
   if (auto e = read_bool(body, "raw_scores", raw)) return *e;
   if (raw.value_or(false)) r.function = model::ScoreFunction::kNone;
@@ -213,6 +222,23 @@ Parsed<ClassifyRequest> parse_kserve_infer(const json& body) {
     }
   }
   if (texts.empty()) return ApiError::empty("inputs[0].data is empty");
+  if (auto outs = body.find("outputs"); outs != body.end() && !outs->is_null()) {
+    // The protocol's output filter: only the tensors asked for come back.
+    if (!outs->is_array()) return ApiError::bad_request("\"outputs\" must be a list of {\"name\": ...}");
+    for (size_t i = 0; i < outs->size(); ++i) {
+      const auto& o = (*outs)[i];
+      auto name = o.is_object() ? o.find("name") : o.end();
+      if (!o.is_object() || name == o.end() || !name->is_string()) {
+        return ApiError::bad_request("outputs[" + std::to_string(i) + "] must be an object with a \"name\"");
+      }
+      const std::string n = name->get<std::string>();
+      if (n != "label" && n != "score") {
+        return ApiError::bad_request("outputs[" + std::to_string(i) + "]: unknown output '" + n.substr(0, 80) +
+                                     "'; this model's outputs are 'label' and 'score'");
+      }
+      if (std::find(r.outputs.begin(), r.outputs.end(), n) == r.outputs.end()) r.outputs.push_back(n);
+    }
+  }
   for (auto& s : texts) r.inputs.push_back({std::move(s), std::nullopt});
   if (auto p = body.find("parameters"); p != body.end() && p->is_object()) {
     if (auto e = read_function(*p, "function_to_apply", r)) return as_bad_request(*e);
@@ -237,6 +263,9 @@ Parsed<TokenizeRequest> parse_tei_tokenize(const json& body) {
     }
   } else {
     return ApiError::validation("\"inputs\" must be a string or a list of strings; found " + type_name(*in));
+  }
+  for (size_t i = 0; i < r.inputs.size(); ++i) {
+    if (r.inputs[i].empty()) return empty_input(r.batch, i);
   }
   std::optional<bool> special;
   if (auto e = read_bool(body, "add_special_tokens", special)) return *e;

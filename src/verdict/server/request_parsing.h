@@ -26,6 +26,7 @@ struct ClassifyRequest {
   model::ScoreFunction function = model::ScoreFunction::kDefault;
   std::optional<size_t> top_k;          // nullopt: every label
   std::string id;                       // KServe request id, echoed
+  std::vector<std::string> outputs;     // KServe outputs asked for, in order (empty: all)
 };
 
 // Nesting deeper than this is refused before parsing (a stack-depth attack on any parser).

@@ -44,8 +44,9 @@ bool path_matches(std::string_view pattern, std::string_view path) {
     const auto p_seg = pattern.substr(0, pattern.find('/', 1));
     const auto s_seg = path.substr(0, path.find('/', 1));
     if (p_seg.empty() || s_seg.empty()) return p_seg.empty() && s_seg.empty();
-    if (p_seg != "/{name}" && p_seg != s_seg) return false;
-    if (p_seg == "/{name}" && s_seg.size() < 2) return false;
+    const bool wildcard = p_seg.starts_with("/{");  // "/{name}", "/{version}": any one segment
+    if (!wildcard && p_seg != s_seg) return false;
+    if (wildcard && s_seg.size() < 2) return false;
     pattern.remove_prefix(p_seg.size());
     path.remove_prefix(s_seg.size());
   }
@@ -134,6 +135,10 @@ Service::Service(ServerConfig config, std::unique_ptr<runtime::Pipeline> pipelin
           {"GET", "/v2/models/{name}", "v2_model", &Service::get_v2_model, false},
           {"GET", "/v2/models/{name}/ready", "v2_model_ready", &Service::get_v2_model_ready, false},
           {"POST", "/v2/models/{name}/infer", "v2_infer", &Service::post_v2_infer, false},
+          // The protocol's optional version segment; this server has one version, "1".
+          {"GET", "/v2/models/{name}/versions/{version}", "v2_model", &Service::get_v2_model, false},
+          {"GET", "/v2/models/{name}/versions/{version}/ready", "v2_model_ready", &Service::get_v2_model_ready, false},
+          {"POST", "/v2/models/{name}/versions/{version}/infer", "v2_infer", &Service::post_v2_infer, false},
           {"POST", "/explain", "explain", &Service::post_explain, false},
           // The page and its assets hold no data: the key is typed into the page.
           {"GET", "/ui", "ui", &Service::get_ui, true},
@@ -327,12 +332,22 @@ void Service::get_v2_ready(const HttpRequest&, const std::shared_ptr<Reply>& rep
 }
 
 bool Service::known_model(const HttpRequest& r, const std::shared_ptr<Reply>& reply) const {
-  // /v2/models/{name}/...
-  const std::string_view rest = std::string_view(r.path).substr(std::string_view("/v2/models/").size());
+  // /v2/models/{name}[/versions/{version}]/...
+  std::string_view rest = std::string_view(r.path).substr(std::string_view("/v2/models/").size());
   const std::string name(rest.substr(0, rest.find('/')));
-  if (name == config_.served_model_name) return true;
-  reply->fail(ApiError::not_found("model '" + name + "' is not served here; this server serves '" +
-                                  config_.served_model_name + "'"));
+  if (name != config_.served_model_name) {
+    reply->fail(ApiError::not_found("model '" + name + "' is not served here; this server serves '" +
+                                    config_.served_model_name + "'"));
+    return false;
+  }
+  rest.remove_prefix(name.size());
+  constexpr std::string_view kVersions = "/versions/";
+  if (!rest.starts_with(kVersions)) return true;
+  rest.remove_prefix(kVersions.size());
+  const std::string version(rest.substr(0, rest.find('/')));
+  if (version == kModelVersion) return true;
+  reply->fail(ApiError::not_found("model '" + name + "' has no version '" + version + "'; its only version is '" +
+                                  std::string(kModelVersion) + "'"));
   return false;
 }
 
@@ -340,7 +355,7 @@ void Service::get_v2_model(const HttpRequest& r, const std::shared_ptr<Reply>& r
   if (!known_model(r, reply)) return;
   reply->send(json_response({
       {"name", config_.served_model_name},
-      {"versions", ordered_json::array({"1"})},
+      {"versions", ordered_json::array({kModelVersion})},
       {"platform", "verdict"},
       {"inputs", ordered_json::array({{{"name", "text"}, {"datatype", "BYTES"}, {"shape", {-1}}}})},
       {"outputs", ordered_json::array({{{"name", "label"}, {"datatype", "BYTES"}, {"shape", {-1}}},

@@ -29,6 +29,9 @@ namespace verdict::server {
 // The OpenAPI 3 document (src/verdict/server/openapi.json, embedded at build time).
 std::string_view openapi_document();
 
+// KServe's model version: one model is served, as version "1".
+inline constexpr std::string_view kModelVersion = "1";
+
 class Service {
  public:
   Service(ServerConfig config, std::unique_ptr<runtime::Pipeline> pipeline, metrics::Registry& registry,
