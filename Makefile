@@ -1,10 +1,13 @@
 # Convenience targets; the README's two commands (scripts/run, scripts/test) need no make.
 # Long runs (fuzzing, soak, image builds, peer benchmarks) live here, not in CI.
-.PHONY: build asan test fuzz soak ui-test
+.PHONY: build asan tsan test fuzz soak ui-test
 build:
 	scripts/build release
 asan:
 	scripts/build asan
+# ThreadSanitizer build and the tests of the code threads share (scripts/tsan; ~5 min build)
+tsan:
+	scripts/tsan
 test:
 	scripts/test
 # FUZZ_SECONDS per target (default 300)
