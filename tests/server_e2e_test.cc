@@ -291,6 +291,7 @@ TEST_F(ServeTest, EveryMalformedRequestGetsItsOwn4xxWithAJsonError) {
       {"/", R"({"inputs": [1, 2]})", 400, "inputs[0] must be a string", "validation"},
       {"/", R"({"inputs": []})", 400, "empty", "empty"},
       {"/tokenize", R"({"inputs": [1]})", 422, "inputs[0] must be a string", "validation"},
+      {"/rerank", R"({"query": "q", "texts": ["a"]})", 424, "model is not a re-ranker model", "backend"},
       {"/v2/models/distilbert-sst2-tiny/infer", R"({"inputs": [{"name": "text", "datatype": "FP32", "data": [1]}]})", 400, "BYTES", "validation"},
       {"/v2/models/distilbert-sst2-tiny/infer", R"({"inputs": [{"name": "text", "shape": [3], "datatype": "BYTES", "data": ["a"]}]})", 400, "holds 3 elements but data has 1", "validation"},
       {"/v2/models/other/infer", R"({"inputs": []})", 404, "model 'other' is not served here", "not_found"},
@@ -422,7 +423,7 @@ TEST_F(ServeTest, OpenApiDocumentAndServedRoutesAgree) {
   }
   // The other direction: the routes the server answers must all be documented.
   const std::vector<std::pair<std::string, std::string>> served = {
-      {"GET", "/"}, {"POST", "/"}, {"POST", "/predict"}, {"POST", "/invocations"}, {"POST", "/tokenize"},
+      {"GET", "/"}, {"POST", "/"}, {"POST", "/predict"}, {"POST", "/invocations"}, {"POST", "/tokenize"}, {"POST", "/rerank"},
       {"GET", "/info"}, {"GET", "/health"}, {"GET", "/ping"}, {"GET", "/metrics"}, {"GET", "/openapi.json"},
       {"GET", "/v2"}, {"GET", "/v2/health/live"}, {"GET", "/v2/health/ready"}, {"GET", "/v2/models/{name}"},
       {"GET", "/v2/models/{name}/ready"}, {"POST", "/v2/models/{name}/infer"}, {"GET", "/v2/models/{name}/versions/{version}"},
@@ -546,6 +547,52 @@ TEST(ServeLimitsTest, ConnectionsAndBufferedBodiesAreBoundedWith503) {
   close(first);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(http_request(server.port(), "POST", "/predict", R"({"inputs": "fine again"})").status, 200);
+}
+
+// A cross-encoder is a model with one label: /rerank scores (query, text) pairs with it, as TEI.
+TEST(ServeRerankTest, ACrossEncoderRanksTextsBestFirstByTheirPairScores) {
+  ServerProcess server({"--model", model_dir("bert-regression-tiny").string(), "--max-client-batch-size", "8"});
+  ASSERT_TRUE(server.running()) << server.logs();
+  const json texts = {"It arrived two weeks late.", "Great battery life.", "The box was damaged and the delivery slow.",
+                      "", "Delivery was on time."};
+  const std::string query = "How was the delivery?";
+  auto r = http_request(server.port(), "POST", "/rerank", json{{"query", query}, {"texts", texts}, {"return_text", true}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto ranks = body_json(r);
+  ASSERT_EQ(ranks.size(), texts.size());
+  // Each score is /predict's for the pair [query, text]; best first; every index once.
+  json pairs = json::array();
+  for (const auto& t : texts) pairs.push_back({query, t});
+  const auto predicted = body_json(http_request(server.port(), "POST", "/predict", json{{"inputs", pairs}}.dump()));
+  std::set<size_t> seen;
+  for (size_t k = 0; k < ranks.size(); ++k) {
+    const size_t i = ranks[k]["index"];
+    seen.insert(i);
+    EXPECT_EQ(ranks[k]["text"], texts[i]);
+    EXPECT_NEAR(ranks[k]["score"].get<double>(), predicted[i][0]["score"].get<double>(), 1e-6);
+    if (k > 0) EXPECT_GE(ranks[k - 1]["score"].get<double>(), ranks[k]["score"].get<double>());
+  }
+  EXPECT_EQ(seen.size(), texts.size());
+  EXPECT_EQ(body_json(http_request(server.port(), "GET", "/info"))["model_type"]["reranker"]["id2label"]["0"], "LABEL_0");
+  // raw_scores: the logits; no text unless asked.
+  r = http_request(server.port(), "POST", "/rerank", json{{"query", query}, {"texts", texts}, {"raw_scores", true}}.dump());
+  const auto raw = body_json(r);
+  const auto logits = body_json(http_request(server.port(), "POST", "/predict", json{{"inputs", pairs}, {"raw_scores", true}}.dump()));
+  for (const auto& rank : raw) {
+    EXPECT_FALSE(rank.contains("text"));
+    EXPECT_NEAR(rank["score"].get<double>(), logits[rank["index"].get<size_t>()][0]["score"].get<double>(), 1e-6);
+  }
+  for (const auto& [body, status] : std::vector<std::pair<json, int>>{
+           {{{"query", query}, {"texts", json::array()}}, 400},
+           {{{"query", ""}, {"texts", {""}}}, 400},
+           {{{"texts", {"a"}}}, 422},
+           {{{"query", query}, {"texts", {"a", 3}}}, 422},
+           {{{"query", query}, {"texts", json(std::vector<std::string>(9, "a"))}}, 413}}) {
+    r = http_request(server.port(), "POST", "/rerank", body.dump());
+    EXPECT_EQ(r.status, status) << body.dump() << " -> " << r.body;
+    EXPECT_TRUE(body_json(r).contains("error_type")) << r.body;
+  }
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
 }
 
 TEST(ServeAuthTest, KeysAreRequiredWhereTheContractSaysAndComparedExactly) {

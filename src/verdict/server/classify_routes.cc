@@ -1,6 +1,7 @@
 // The classification routes of every API, and the inference path they share.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 #include "verdict/server/service.h"
@@ -238,6 +239,32 @@ void Service::post_predict(const HttpRequest& r, const std::shared_ptr<Reply>& r
     if (!q.batch) return json_response(label_scores(scores[0], std::nullopt));
     ordered_json out = ordered_json::array();
     for (const auto& s : scores) out.push_back(label_scores(s, std::nullopt));
+    return json_response(out);
+  });
+}
+
+// TEI /rerank: a cross-encoder (one label) scores each (query, text); answered best first.
+void Service::post_rerank(const HttpRequest& r, const std::shared_ptr<Reply>& reply) {
+  auto req = parse_body(r, reply, &parse_tei_rerank);
+  if (!req) return;
+  if (pipeline_->config().num_labels() != 1) {
+    return reply->fail({424, "backend", "model is not a re-ranker model: it has " +
+                                            std::to_string(pipeline_->config().num_labels()) +
+                                            " labels; a cross-encoder has one (use /predict)"});
+  }
+  if (req->pairs.function == model::ScoreFunction::kDefault) req->pairs.function = model::ScoreFunction::kSigmoid;
+  const bool return_text = req->return_text;
+  classify(std::move(req->pairs), reply, [return_text](const ClassifyRequest& q, const auto& scores) {
+    std::vector<size_t> order(scores.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a][0].score > scores[b][0].score; });
+    ordered_json out = ordered_json::array();
+    for (size_t i : order) {
+      ordered_json rank = {{"index", i}};
+      if (return_text) rank["text"] = *q.inputs[i].text_pair;
+      rank["score"] = scores[i][0].score;
+      out.push_back(std::move(rank));
+    }
     return json_response(out);
   });
 }

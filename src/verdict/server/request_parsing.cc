@@ -65,6 +65,23 @@ ApiError as_bad_request(ApiError e) {
   return e;
 }
 
+// raw_scores, truncate and truncation_direction, as /predict and /rerank read them.
+std::optional<ApiError> read_tei_options(const json& body, ClassifyRequest& r) {
+  std::optional<bool> raw;
+  if (auto e = read_bool(body, "raw_scores", raw)) return e;
+  if (raw.value_or(false)) r.function = model::ScoreFunction::kNone;
+  if (auto e = read_bool(body, "truncate", r.truncate)) return e;
+  if (auto d = body.find("truncation_direction"); d != body.end() && !d->is_null()) {
+    const std::string dir = d->is_string() ? d->get<std::string>() : "";
+    if (dir == "left" || dir == "Left") {
+      r.truncate_left = true;
+    } else if (dir != "right" && dir != "Right") {
+      return ApiError::validation("\"truncation_direction\" must be \"right\" or \"left\"; found " + d->dump());
+    }
+  }
+  return std::nullopt;
+}
+
 ApiError empty_input(bool batch, size_t index) {
   return ApiError::empty(batch ? "inputs[" + std::to_string(index) + "] cannot be empty" : "`inputs` cannot be empty");
 }
@@ -159,18 +176,33 @@ Parsed<ClassifyRequest> parse_tei_predict(const json& body) {
   for (size_t i = 0; i < r.inputs.size(); ++i) {
     if (r.inputs[i].text.empty() && r.inputs[i].text_pair.value_or("").empty()) return empty_input(r.batch, i);
   }
-  std::optional<bool> raw;
-  if (auto e = read_bool(body, "raw_scores", raw)) return *e;
-  if (raw.value_or(false)) r.function = model::ScoreFunction::kNone;
-  if (auto e = read_bool(body, "truncate", r.truncate)) return *e;
-  if (auto d = body.find("truncation_direction"); d != body.end() && !d->is_null()) {
-    const std::string dir = d->is_string() ? d->get<std::string>() : "";
-    if (dir == "left" || dir == "Left") {
-      r.truncate_left = true;
-    } else if (dir != "right" && dir != "Right") {
-      return ApiError::validation("\"truncation_direction\" must be \"right\" or \"left\"; found " + d->dump());
+  if (auto e = read_tei_options(body, r)) return *e;
+  return r;
+}
+
+Parsed<RerankRequest> parse_tei_rerank(const json& body) {
+  if (!body.is_object()) return ApiError::validation("the body must be a JSON object with \"query\" and \"texts\"");
+  auto query = body.find("query");
+  if (query == body.end()) return ApiError::validation("missing field `query`");
+  if (!query->is_string()) return ApiError::validation("\"query\" must be a string; found " + type_name(*query));
+  auto texts = body.find("texts");
+  if (texts == body.end()) return ApiError::validation("missing field `texts`");
+  if (!texts->is_array()) return ApiError::validation("\"texts\" must be a list of strings; found " + type_name(*texts));
+  if (texts->empty()) return ApiError::empty("`texts` cannot be empty");
+  RerankRequest r;
+  r.pairs.batch = true;
+  for (size_t i = 0; i < texts->size(); ++i) {
+    const auto& t = (*texts)[i];
+    if (!t.is_string()) return ApiError::validation("texts[" + std::to_string(i) + "] must be a string; found " + type_name(t));
+    r.pairs.inputs.push_back({query->get<std::string>(), t.get<std::string>()});
+    if (r.pairs.inputs.back().text.empty() && r.pairs.inputs.back().text_pair->empty()) {
+      return ApiError::empty("the query and texts[" + std::to_string(i) + "] are both empty");
     }
   }
+  if (auto e = read_tei_options(body, r.pairs)) return *e;
+  std::optional<bool> return_text;
+  if (auto e = read_bool(body, "return_text", return_text)) return *e;
+  r.return_text = return_text.value_or(false);
   return r;
 }
 

@@ -39,6 +39,13 @@ Parsed<ClassifyRequest> parse_hf_request(const nlohmann::json& body);      // PO
 Parsed<ClassifyRequest> parse_tei_predict(const nlohmann::json& body);     // POST /predict
 Parsed<ClassifyRequest> parse_kserve_infer(const nlohmann::json& body);    // POST /v2/models/{m}/infer
 
+// TEI's /rerank: (query, text) pairs scored by a cross-encoder, answered best first.
+struct RerankRequest {
+  ClassifyRequest pairs;      // inputs[i] = {query, texts[i]}
+  bool return_text = false;   // echo each text beside its score
+};
+Parsed<RerankRequest> parse_tei_rerank(const nlohmann::json& body);      // POST /rerank
+
 struct TokenizeRequest {
   std::vector<std::string> inputs;
   bool batch = false;

@@ -124,6 +124,7 @@ Service::Service(ServerConfig config, std::unique_ptr<runtime::Pipeline> pipelin
           {"POST", "/predict", "predict", &Service::post_predict, false},
           {"POST", "/invocations", "predict", &Service::post_predict, false},
           {"POST", "/tokenize", "tokenize", &Service::post_tokenize, false},
+          {"POST", "/rerank", "rerank", &Service::post_rerank, false},
           {"GET", "/info", "info", &Service::get_info, false},
           {"GET", "/health", "health", &Service::get_health, true},
           {"GET", "/ping", "health", &Service::get_health, true},
@@ -297,7 +298,8 @@ void Service::get_info(const HttpRequest&, const std::shared_ptr<Reply>& reply) 
       {"model_sha", nullptr},
       {"model_dtype", dtype_name(pipeline_->precision())},
       {"recheck_margin", pipeline_->model().recheck_margin()},
-      {"model_type", {{"classifier", {{"id2label", id2label}, {"label2id", label2id}}}}},
+      // TEI calls a one-label classifier a re-ranker (its /rerank route).
+      {"model_type", {{c.num_labels() == 1 ? "reranker" : "classifier", {{"id2label", id2label}, {"label2id", label2id}}}}},
       {"max_concurrent_requests", config_.batcher.max_concurrent_requests},
       {"max_input_length", pipeline_->max_input_length()},
       {"max_batch_tokens", config_.batcher.max_batch_tokens},

@@ -90,6 +90,7 @@ class Service {
   void post_hf(const HttpRequest&, const std::shared_ptr<Reply>&);
   void post_predict(const HttpRequest&, const std::shared_ptr<Reply>&);
   void post_tokenize(const HttpRequest&, const std::shared_ptr<Reply>&);
+  void post_rerank(const HttpRequest&, const std::shared_ptr<Reply>&);
   void get_info(const HttpRequest&, const std::shared_ptr<Reply>&);
   void get_health(const HttpRequest&, const std::shared_ptr<Reply>&);
   void get_metrics(const HttpRequest&, const std::shared_ptr<Reply>&);
