@@ -1,6 +1,6 @@
 // HTTP request bodies through parse_json_body and the API parsers, and every input through
 // url_decode. The first byte picks the parser: 'h' Hugging Face (POST /), 'p' TEI /predict,
-// 'k' KServe infer, 't' TEI /tokenize, 'e' /explain, 'd' a Discord interaction (its reply built
+// 'k' KServe infer, 't' TEI /tokenize, 'r' TEI /rerank, 'e' /explain, 'd' a Discord interaction (its reply built
 // as the route would), the rest of the input being the body; any other first byte gives the
 // whole input, as the body, to all of them.
 #include <cstddef>
@@ -62,7 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   check_url_decode(input);
   const char route = size > 0 ? input[0] : 0;
-  const bool one = route == 'h' || route == 'p' || route == 'k' || route == 't' || route == 'e' || route == 'd';
+  const bool one = route == 'h' || route == 'p' || route == 'k' || route == 't' || route == 'r' || route == 'e' ||
+                   route == 'd';
   const std::string body(one ? input.substr(1) : input);
 
   const auto json = parse_json_body(body);
@@ -70,11 +71,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!j) return 0;
   if (!one || route == 'h') check_classify(parse_hf_request(*j), "hf");
   if (!one || route == 'p') check_classify(parse_tei_predict(*j), "tei predict");
-  if (!one || route == 'k') check_classify(parse_kserve_infer(*j), "kserve");
   if (!one || route == 't') {
     const auto parsed = parse_tei_tokenize(*j);
     if (const TokenizeRequest* r = checked(parsed, "tei tokenize")) {
       check(!r->inputs.empty(), "tei tokenize: accepted without inputs");
+    }
+  }
+  if (!one || route == 'r') {
+    const auto parsed = parse_tei_rerank(*j);
+    if (const RerankRequest* r = checked(parsed, "tei rerank")) {
+      check(r->pairs.batch && !r->pairs.inputs.empty(), "tei rerank: accepted without texts");
+      for (const auto& in : r->pairs.inputs) {
+        check(in.text_pair.has_value(), "tei rerank: an input that is not a (query, text) pair");
+      }
+    }
+  }
+  if (!one || route == 'k') {
+    const auto parsed = parse_kserve_infer(*j);
+    check_classify(parsed, "kserve");
+    if (const ClassifyRequest* r = checked(parsed, "kserve")) {
+      for (const auto& name : r->outputs) check(name == "label" || name == "score", "kserve: unknown output accepted");
     }
   }
   if (!one || route == 'e') (void)checked(parse_explain(*j), "explain");

@@ -425,9 +425,9 @@ size_t request_seeds(const fs::path& committed, const fs::path& out) {
     const std::string body = read_all(e.path());
     const std::string name = e.path().filename().string();
     write_all(out / name, body);
-    for (const char route : {'h', 'p', 'k', 't', 'e', 'd'})
+    for (const char route : {'h', 'p', 'k', 't', 'r', 'e', 'd'})
       write_all(out / (std::string(1, route) + "-" + name), route + body);
-    n += 7;
+    n += 8;
   }
   return n;
 }
