@@ -295,6 +295,7 @@ TEST_F(ServeTest, EveryMalformedRequestGetsItsOwn4xxWithAJsonError) {
       {"/v2/models/distilbert-sst2-tiny/infer", R"({"inputs": [{"name": "text", "datatype": "FP32", "data": [1]}]})", 400, "BYTES", "validation"},
       {"/v2/models/distilbert-sst2-tiny/infer", R"({"inputs": [{"name": "text", "shape": [3], "datatype": "BYTES", "data": ["a"]}]})", 400, "holds 3 elements but data has 1", "validation"},
       {"/v2/models/other/infer", R"({"inputs": []})", 404, "model 'other' is not served here", "not_found"},
+      {"/v2/models/distilbert-sst2-tiny/infer", R"({"inputs": [{"name": "text", "datatype": "BYTES", "data": ["a"]}], "parameters": 5})", 400, "\"parameters\" must be an object", "validation"},
       {"/predict", R"({"inputs": ")" + std::string(100001, 'x') + R"("})", 413, "payload limit of 100000 bytes", "validation"},
   };
   for (const auto& c : cases) {
@@ -477,6 +478,15 @@ TEST_F(ServeTest, HundredsOfIdleConnectionsDoNotStarveOtherClients) {
   const auto r = post("/predict", R"({"inputs": "that was great"})");
   EXPECT_EQ(r.status, 200);
   for (int fd : idle) close(fd);
+}
+
+TEST_F(ServeTest, ALongUrlIs414AndLongHeaders431) {
+  const auto url = get("/?review=" + std::string(20000, 'a'));
+  EXPECT_EQ(url.status, 414) << url.body;
+  EXPECT_NE(body_json(url)["error"].get<std::string>().find("POST body"), std::string::npos) << url.body;
+  const auto headers = http_request(server_->port(), "GET", "/health", "", {{"X-Big", std::string(20000, 'b')}});
+  EXPECT_EQ(headers.status, 431) << headers.body;
+  EXPECT_EQ(get("/health").status, 200);
 }
 
 TEST_F(ServeTest, HeadAnswersHaveHeadersOnly) {

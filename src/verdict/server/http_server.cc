@@ -179,6 +179,13 @@ class Session : public std::enable_shared_from_this<Session> {
                              std::to_string(server_.options.payload_limit) + " bytes");
     }
     if (ec == http::error::header_limit) {
+      // Beast parses the start line before the fields: no target yet means the request line
+      // alone passed the limit — a long URL (a GET /?review=… of a whole essay), which RFC 9110
+      // answers 414, telling the client to POST it instead.
+      if (parser_->get().target().empty()) {
+        return refuse(414, "the request line is longer than " + std::to_string(server_.options.header_limit) +
+                               " bytes; send long texts in a POST body");
+      }
       return refuse(431, "request headers are larger than " + std::to_string(server_.options.header_limit) +
                              " bytes");
     }

@@ -272,7 +272,8 @@ Parsed<ClassifyRequest> parse_kserve_infer(const json& body) {
     }
   }
   for (auto& s : texts) r.inputs.push_back({std::move(s), std::nullopt});
-  if (auto p = body.find("parameters"); p != body.end() && p->is_object()) {
+  if (auto p = body.find("parameters"); p != body.end() && !p->is_null()) {
+    if (!p->is_object()) return ApiError::bad_request("\"parameters\" must be an object");
     if (auto e = read_function(*p, "function_to_apply", r)) return as_bad_request(*e);
     if (auto e = read_bool(*p, "truncation", r.truncate)) return as_bad_request(*e);
   }

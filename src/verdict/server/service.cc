@@ -190,7 +190,7 @@ bool Service::answers_inline(const HttpRequest& r) {
 }
 
 HttpResponse Service::refusal(int status, const std::string& message) {
-  // 400, 413, 431: the client's request; 503: the server's limits (connections, buffered bodies).
+  // 400, 413, 414, 431: the client's request; 503: the server's limits (connections, buffered bodies).
   return error_response(ApiError{status, status == 503 ? "overloaded" : "validation", message});
 }
 
