@@ -261,6 +261,9 @@ TEST(CliUsageTest, UsageErrorsAreOneLineNamingTheFlagOrCommand) {
       {{"bench", "--model", dir, "--min-tokens", "100", "--max-tokens", "10"}, "--min-tokens 100 is larger than --max-tokens 10"},
       {{"bench", "--model", dir, "--lengths", "8,0"}, "--lengths: Value 0 not in range"},
       {{"bench", "--model", dir, "--json", "/nonexistent/b.json"}, "cannot write /nonexistent/b.json: No such file"},
+      {{"classify", "--model", dir, "--skip-invalid", "great"}, "--skip-invalid requires --input"},
+      {{"eval", "--model", dir, "--column", "review"}, "--column requires --input"},
+      {{"dev", "random-model", "--config", dir + "/config.json", "--out", "/tmp/x", "--seed", "-5"}, "--seed: Value -5 is not a non-negative integer"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv = {verdict_binary()};

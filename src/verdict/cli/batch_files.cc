@@ -13,21 +13,27 @@
 namespace verdict::cli {
 
 void add_file_options(CLI::App* cmd, FileArgs& a) {
-  cmd->add_option("--input", a.input, "CSV, TSV or JSONL file to read (- for stdin)");
+  auto* input = cmd->add_option("--input", a.input, "CSV, TSV or JSONL file to read (- for stdin)");
+  // These describe the --input file: alone they would be accepted and do nothing.
   cmd->add_option("--format", a.format, "csv, tsv or jsonl (default: from the file extension)")
-      ->check(CLI::IsMember({"csv", "tsv", "jsonl"}, CLI::ignore_case));
+      ->check(CLI::IsMember({"csv", "tsv", "jsonl"}, CLI::ignore_case))
+      ->needs(input);
   cmd->add_option("--column", a.column, "Column (CSV/TSV) or field (JSONL) holding the text")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(input);
   cmd->add_option("--columns", a.columns,
                   "Names of the columns of a CSV/TSV file without a header line (e.g. text,label)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->needs(input);
   cmd->add_option("--quoting", a.quoting,
                   "CSV/TSV quoting: rfc4180 (\"...\" fields) or none (every byte literal)")
       ->check(CLI::IsMember({"rfc4180", "none"}, CLI::ignore_case))
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(input);
   cmd->add_flag("--skip-invalid", a.skip_invalid,
                 "Skip invalid rows (missing field, bad UTF-8, bad JSON) and count them, instead of "
-                "stopping at the first");
+                "stopping at the first")
+      ->needs(input);
   cmd->add_flag("--quiet", a.quiet, "No progress line and no summary on stderr");
 }
 

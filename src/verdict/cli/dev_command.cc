@@ -1,4 +1,5 @@
 #include <iostream>
+#include <string>
 
 #include "verdict/cli/commands.h"
 #include "verdict/model/random_model.h"
@@ -31,7 +32,13 @@ void add_dev_command(CLI::App& app, Action& action) {
   cmd->add_option("--config", args->config, "config.json; tokenizer files beside it are copied")
       ->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Output folder")->required();
-  cmd->add_option("--seed", args->seed, "Random seed");
+  cmd->add_option("--seed", args->seed, "Random seed")
+      ->check(CLI::Validator(
+          [](std::string& v) {  // CLI11 reads "-5" into a uint64_t as 2^64 - 5
+            return v.find_first_not_of("0123456789") == std::string::npos ? std::string()
+                                                                          : "Value " + v + " is not a non-negative integer";
+          },
+          "UINT"));
   cmd->add_option("--dtype", args->dtype, "Stored dtype")->check(CLI::IsMember({"f32", "f16", "bf16"}));
   cmd->callback([&action, args] { action = [args] { return run_random_model(*args); }; });
   add_accuracy_command(*dev, action);
