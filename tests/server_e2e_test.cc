@@ -279,6 +279,7 @@ TEST_F(ServeTest, EveryMalformedRequestGetsItsOwn4xxWithAJsonError) {
       {"/predict", R"({"inputs": ")" + std::string(8001, 'x') + R"("})", 413, "input 0 has 8001 characters; the limit is 8000", "validation"},
       {"/", R"({"inputs": ["ok", ")" + std::string(8001, 'y') + R"(", "ok"], "parameters": {}})", 413, "input 1 has", "validation"},
       {"/tokenize", R"({"inputs": ["ok", ")" + std::string(8001, 'z') + R"("]})", 413, "input 1 has 8001 characters; the limit is 8000", "validation"},
+      {"/tokenize", R"({"inputs": [")" + std::string(5000, 'z') + R"(", ")" + std::string(5000, 'z') + R"("]})", 413, "the inputs hold 10000 characters together", "validation"},
       {"/predict", R"({"inputs": "x", "raw_scores": "yes"})", 422, "'raw_scores' must be true or false", "validation"},
       {"/predict", R"({"inputs": "x", "truncation_direction": "up"})", 422, "must be \"right\" or \"left\"", "validation"},
       {"/predict", std::string(40, '[') + std::string(40, ']'), 400, "nesting is deeper than 32", "validation"},

@@ -298,8 +298,19 @@ void Service::post_tokenize(const HttpRequest& r, const std::shared_ptr<Reply>& 
   auto req = parse_body(r, reply, &parse_tei_tokenize);
   if (!req) return;
   if (auto e = check_batch_size(req->inputs.size())) return reply->fail(*e);
-  for (size_t i = 0; i < req->inputs.size(); ++i) {  // as for classification: no unbounded tokenizer time
-    if (auto e = check_input_length(i, code_points(req->inputs[i]))) return reply->fail(*e);
+  // Untruncated, the answer grows with the input (~60 bytes a token, several times that while
+  // built): the inputs of one request share the one --max-input-chars budget, or a 2 MB body of
+  // short tokens would build a response of hundreds of megabytes.
+  size_t total_chars = 0;
+  for (size_t i = 0; i < req->inputs.size(); ++i) {
+    const size_t chars = code_points(req->inputs[i]);
+    if (auto e = check_input_length(i, chars)) return reply->fail(*e);
+    total_chars += chars;
+  }
+  if (config_.max_input_chars && total_chars > config_.max_input_chars) {
+    return reply->fail(ApiError::too_large("the inputs hold " + std::to_string(total_chars) +
+                                           " characters together; /tokenize answers at most " +
+                                           std::to_string(config_.max_input_chars) + " a request (--max-input-chars)"));
   }
   tokenizer::EncodeOptions opts;
   opts.add_special_tokens = req->add_special_tokens;
