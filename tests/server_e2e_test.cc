@@ -991,5 +991,14 @@ TEST(ServeStartupTest, AnEmptyApiKeyIsRefusedNotTakenForNoKey) {
   EXPECT_EQ(std::count(logs.begin(), logs.end(), '\n'), 1) << "one line: " << logs;
 }
 
+TEST(ServeStartupTest, AServedModelNameWithASlashIsRefused) {
+  ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string(), "--served-model-name", "org/model"});
+  EXPECT_FALSE(server.running());
+  EXPECT_NE(server.terminate(), 0);
+  const auto logs = server.logs();
+  EXPECT_NE(logs.find("--served-model-name 'org/model' contains '/'"), std::string::npos) << logs;
+  EXPECT_EQ(std::count(logs.begin(), logs.end(), '\n'), 1) << "one line: " << logs;
+}
+
 }  // namespace
 }  // namespace verdict

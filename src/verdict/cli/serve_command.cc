@@ -138,6 +138,11 @@ int run_serve(ServeArgs a) {
     while (!p.empty() && p.filename().empty()) p = p.parent_path();
     config.served_model_name = p.filename().string();
   }
+  // KServe's {name} is one path segment: a name with '/' could never be addressed.
+  if (config.served_model_name.find('/') != std::string::npos) {
+    return fail("--served-model-name '" + config.served_model_name + "' contains '/'; KServe's /v2/models/{name} "
+                "takes one path segment");
+  }
   config.log_format = a.log_format == "text" ? server::LogFormat::kText : server::LogFormat::kJson;
   config.log_texts = a.log_texts;
   if (auto st = server::check_cors_allow_origin(a.cors_allow_origin); !st.ok()) return fail(st.error().message);
