@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "testing/fake_http_server.h"
+#include "testing/process.h"
 #include "testing/server_process.h"
 #include "testing/testdata.h"
 
@@ -989,6 +990,17 @@ TEST(ServeStartupTest, AnEmptyApiKeyIsRefusedNotTakenForNoKey) {
   const auto logs = server.logs();
   EXPECT_NE(logs.find("--api-key is empty"), std::string::npos) << logs;
   EXPECT_EQ(std::count(logs.begin(), logs.end(), '\n'), 1) << "one line: " << logs;
+}
+
+TEST(ServeStartupTest, AServiceLinkInVerdictPortIsSkippedAndABadPortNamed) {
+  // A Kubernetes Service named "verdict" injects VERDICT_PORT=tcp://IP:80 into its pods: not a
+  // port, so PORT is read, and its bad value named.
+  const auto r = testing::run_process({"/usr/bin/env", "VERDICT_PORT=tcp://10.96.0.12:80", "PORT=80x",
+                                       testing::verdict_binary(), "serve", "--model",
+                                       model_dir("distilbert-sst2-tiny").string(), "--host", "127.0.0.1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("PORT='80x' is not a port"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("VERDICT_PORT"), std::string::npos) << r.err;
 }
 
 TEST(ServeStartupTest, AServedModelNameWithASlashIsRefused) {

@@ -1,8 +1,10 @@
 // `verdict serve`: load and warm the model, then listen; SIGTERM/SIGINT drain and exit 0.
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <pthread.h>
+#include <string_view>
 #include <thread>
 
 #include "verdict/cli/commands.h"
@@ -60,14 +62,20 @@ struct ServeArgs {
   size_t ui_history = 0;
 };
 
-int port_from_env() {
+// VERDICT_PORT, else PORT (Cloud Run's), else 8080. A Kubernetes Service named "verdict" (like a
+// Docker link) injects VERDICT_PORT=tcp://10.96.0.12:80 into every pod: that is a link, not a
+// port, and is skipped rather than failing the start.
+Result<int> port_from_env() {
   for (const char* name : {"VERDICT_PORT", "PORT"}) {
-    if (const char* v = std::getenv(name); v && *v) {
-      char* end = nullptr;
-      const long p = std::strtol(v, &end, 10);
-      if (*end == 0 && p >= 0 && p <= 65535) return static_cast<int>(p);
-      return -2;
-    }
+    const char* v = std::getenv(name);
+    if (!v || !*v) continue;
+    if (std::string_view(name) == "VERDICT_PORT" && std::string_view(v).find("://") != std::string_view::npos) continue;
+    char* end = nullptr;
+    errno = 0;
+    const long p = std::strtol(v, &end, 10);
+    if (*end == 0 && errno == 0 && p >= 0 && p <= 65535) return static_cast<int>(p);
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(name) + "='" + v + "' is not a port (a number from 0 to 65535)");
   }
   return 8080;
 }
@@ -97,8 +105,11 @@ int run_serve(ServeArgs a) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  if (a.port == -1) a.port = port_from_env();
-  if (a.port < 0 || a.port > 65535) return fail("PORT must be a number from 0 to 65535");
+  if (a.port == -1) {
+    auto port = port_from_env();
+    if (!port.ok()) return fail(port.error().message);
+    a.port = *port;
+  }
   // `--api-key "$KEY"` with KEY unset would otherwise start a public server that logs "API key required".
   for (const auto& key : a.api_keys) {
     if (key.find_first_not_of(" \t\r\n") == std::string::npos) {
