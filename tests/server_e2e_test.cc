@@ -378,6 +378,19 @@ TEST_F(ServeTest, InfoHealthMetricsAndKserveMetadataDescribeTheServer) {
   EXPECT_EQ(get("/v2/models/unknown").status, 404);
 }
 
+// Label values of /metrics come from a bounded set: a client's invented methods are "other".
+TEST_F(ServeTest, MetricLabelsStayBoundedWhateverTheClientSends) {
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(http_request(server_->port(), "EVIL" + std::to_string(i) + std::string(200, 'X'), "/predict").status, 405);
+  }
+  EXPECT_EQ(http_request(server_->port(), "DELETE", "/predict").status, 405);
+  const std::string metrics = get("/metrics").body;
+  EXPECT_EQ(metrics.find("EVIL"), std::string::npos);
+  EXPECT_NE(metrics.find(R"(verdict_requests_total{route="predict",method="other",status="405"} 20)"), std::string::npos)
+      << metrics.substr(0, 3000);
+  EXPECT_NE(metrics.find(R"(verdict_requests_total{route="predict",method="DELETE",status="405"})"), std::string::npos);
+}
+
 TEST_F(ServeTest, KserveVersionedPathsAndTheOutputsFilter) {
   const std::string model = "/v2/models/distilbert-sst2-tiny";
   EXPECT_EQ(body_json(get(model + "/versions/1"))["versions"], json::array({"1"}));

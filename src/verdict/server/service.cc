@@ -215,14 +215,14 @@ bool Service::authorized(const HttpRequest& r) const {
   return false;
 }
 
-const Service::Route* Service::match(const HttpRequest& r, bool* path_known, std::string* allow) const {
+const Service::Route* Service::match(const HttpRequest& r, const Route** path_route, std::string* allow) const {
   std::string path = r.path;
   while (path.size() > 1 && path.back() == '/') path.pop_back();  // "/predict/" == "/predict"
-  *path_known = false;
+  *path_route = nullptr;
   const Route* found = nullptr;
   for (const auto& route : routes_) {
     if (!path_matches(route.path, path)) continue;
-    *path_known = true;
+    if (!*path_route) *path_route = &route;
     if (!allow->empty()) *allow += ", ";
     *allow += route.method;
     if (r.method == route.method || (r.method == "HEAD" && std::string_view(route.method) == "GET")) {
@@ -233,10 +233,13 @@ const Service::Route* Service::match(const HttpRequest& r, bool* path_known, std
 }
 
 void Service::handle(HttpRequest request, Respond respond) {
-  bool path_known = false;
+  const Route* path_route = nullptr;  // a route of this path, whatever its method
   std::string allow;
-  const Route* route = match(request, &path_known, &allow);
-  auto reply = std::make_shared<Reply>(*this, request, route ? route->name : "unknown", std::move(respond));
+  const Route* route = match(request, &path_route, &allow);
+  const bool path_known = path_route != nullptr;
+  // A wrong method on a known path counts under that path's route (a 405), not "unknown".
+  auto reply = std::make_shared<Reply>(*this, request, route ? route->name : path_known ? path_route->name : "unknown",
+                                       std::move(respond));
   if (request.method == "OPTIONS" && path_known) {
     HttpResponse r;
     r.status = 204;

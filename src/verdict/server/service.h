@@ -63,7 +63,7 @@ class Service {
 
   bool authorized(const HttpRequest& request) const;
   void add_cors(const HttpRequest& request, HttpResponse& response) const;
-  const Route* match(const HttpRequest& request, bool* path_known, std::string* allow) const;
+  const Route* match(const HttpRequest& request, const Route** path_route, std::string* allow) const;
 
   // Inference shared by every classification route: validate, tokenize, queue, score, render.
   using Renderer = std::function<HttpResponse(const ClassifyRequest&, const std::vector<std::vector<model::LabelScore>>&)>;
