@@ -113,6 +113,41 @@ TEST(ServeOverloadTest, RequestsPastTheirDeadlineGet504AndCostNoForwardPass) {
   EXPECT_EQ(server.terminate(), 0) << server.logs();
 }
 
+// SIGTERM with more queued than the grace allows: the drain ends at --shutdown-grace-ms (plus
+// at most a second for alerts and the last bytes), and what is still queued is answered 503
+// instead of being computed after the "stopped" line and cut off.
+TEST(ServeOverloadTest, ADrainEndsWithItsGraceAndAnswersTheQueued503) {
+  ServerProcess server({"--model", model(), "--max-batch-requests", "1", "--shutdown-grace-ms", "1",
+                        "--cache-size", "0"});
+  ASSERT_TRUE(server.running()) << server.logs();
+  constexpr int kClients = 24;  // each 32 passes of 512 tokens
+  const std::string heavy = heavy_body(32);
+  std::vector<HttpResult> results(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] { results[i] = http_request(server.port(), "POST", "/predict", heavy); });
+  }
+  // Several admitted: one computing, the others queued behind it when the signal comes.
+  for (int waited = 0; waited < 5000 && metric(server.port(), "verdict_requests_in_flight", "") < 4; waited += 2) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(server.terminate(), 0) << server.logs();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (auto& c : clients) c.join();
+  std::map<int, int> statuses;
+  int abandoned = 0;  // queued at the end of the grace: answered, not computed
+  for (const auto& r : results) {
+    ++statuses[r.status];
+    abandoned += r.status == 503 && r.body.find("before this request's turn") != std::string::npos;
+  }
+  EXPECT_LT(seconds, 1.0 + 1.0) << "the drain overran its grace (1 ms, plus at most a second)";
+  EXPECT_GE(abandoned, 1) << server.logs();
+  EXPECT_LE(statuses[0], 1) << "only the request computing at the exit may go unanswered";
+  EXPECT_EQ(statuses[200] + statuses[503] + statuses[0], kClients);
+  EXPECT_NE(server.logs().find("the queued ones were answered 503"), std::string::npos) << server.logs();
+}
+
 // Opens a connection, sends `request`, and closes it without reading.
 void send_and_hang_up(int port, const std::string& request) {
   const int fd = testing::connect_loopback(port);

@@ -1,5 +1,8 @@
 // `verdict serve`: load and warm the model, then listen; SIGTERM/SIGINT drain and exit 0.
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -245,20 +248,39 @@ int run_serve(ServeArgs a) {
 
   int sig = 0;
   sigwait(&signals, &sig);
+  using Clock = std::chrono::steady_clock;
+  const auto signalled = Clock::now();
   logger.info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": draining");
   service.start_draining();
   http.stop_accepting();
   const bool drained = service.wait_idle(config.shutdown_grace);
-  service.wait_webhooks(std::chrono::milliseconds(1500));  // alerts of the last complaints
-  // Let the last responses reach their clients before the I/O threads stop.
-  const auto flush_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-  while (http.active_requests() > 0 && std::chrono::steady_clock::now() < flush_deadline) {
+  // Past the grace, what is still queued is answered 503 rather than computed and cut off.
+  if (!drained) service.abandon_queued();
+  // The alerts of the last complaints and the last answers' bytes get at most one second past
+  // the grace, so the default 8 s drain ends before Cloud Run's SIGKILL at 10 s.
+  const auto grace_end = signalled + config.shutdown_grace;
+  const auto now = Clock::now();
+  const auto webhook_time = std::clamp<Clock::duration>(grace_end - now, std::chrono::milliseconds(500),
+                                                        std::chrono::milliseconds(1500));
+  const bool alerts_sent = service.wait_webhooks(std::chrono::duration_cast<std::chrono::milliseconds>(webhook_time));
+  const auto flush_deadline = Clock::now() + std::chrono::milliseconds(500);
+  while (http.active_requests() > 0 && Clock::now() < flush_deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   http.stop();
   if (project_lookup.joinable()) project_lookup.join();
+  const size_t computing = service.in_flight();
   logger.info(drained ? "stopped: every accepted request was answered"
-                      : "stopped: the grace period ended with requests still in flight");
+                      : "stopped: the grace period ended; " + std::to_string(computing) +
+                            " request(s) were still computing and get no answer, the queued ones were answered 503");
+  if (computing > 0 || !alerts_sent) {
+    // A forward pass or a webhook attempt cannot be interrupted, and destroying the server would
+    // wait for them (seconds past the grace, then SIGKILL): exit now.
+    if (!alerts_sent) logger.warning("exiting with webhook alerts undelivered");
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(0);
+  }
   return 0;
 }
 

@@ -27,6 +27,7 @@ struct Batcher::Request {
   double inference_ms = 0;     // summed over the batches it took part in, once per batch
   uint64_t last_batch = 0;   // the last forward pass it was counted in
   double queue_ms = -1;        // until the first of its batches starts
+  size_t taken = 0;            // entries taken into a batch (under mu_)
 };
 
 Batcher::Batcher(model::SequenceClassifier& model, BatcherConfig config, BatchObserver* observer)
@@ -110,6 +111,28 @@ void Batcher::shutdown() {
   accepting_ = false;
 }
 
+void Batcher::abandon_queued(const Error& error) {
+  std::vector<std::shared_ptr<Request>> abandoned;
+  {
+    std::lock_guard lock(mu_);
+    // Only requests the compute thread never took a part of: it touches no other, so they can
+    // be answered from here. One split across batches stays queued (and completes, or not).
+    std::deque<Entry> kept;
+    for (auto& e : queue_) {
+      Request& r = *e.request;
+      if (r.taken > 0 || r.failed) {
+        kept.push_back(std::move(e));
+        continue;
+      }
+      if (abandoned.empty() || abandoned.back() != e.request) abandoned.push_back(e.request);
+    }
+    queue_ = std::move(kept);
+    for (auto& r : abandoned) r->failed = true;
+    if (observer_) observer_->on_queue_size(queue_.size());
+  }
+  for (auto& r : abandoned) answer(*r, RequestOutcome{error, {}});
+}
+
 bool Batcher::wait_idle(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   return idle_cv_.wait_for(lock, timeout, [&] { return in_flight_.load() == 0; });
@@ -156,6 +179,7 @@ void Batcher::run() {
         const bool count_full = config_.max_batch_requests && members.size() >= config_.max_batch_requests;
         if (budget_full || count_full) break;
         batch.add(r.encodings[e.index].ids, r.encodings[e.index].type_ids);
+        ++r.taken;
         members.push_back(std::move(e));
         queue_.pop_front();
       }

@@ -69,6 +69,9 @@ class Batcher {
 
   // Stops admitting; queued work still completes. Returns at once.
   void shutdown();
+  // Answers every queued request `error` now, without computing it (the end of a drain: its
+  // clients get an answer instead of a closed connection). The batch computing is not stopped.
+  void abandon_queued(const Error& error);
   // Waits until every admitted request was answered, or the timeout passed. True if drained.
   bool wait_idle(std::chrono::milliseconds timeout);
 

@@ -109,6 +109,38 @@ TEST_F(BatcherTest, FinishesQueuedWorkAfterShutdownButAdmitsNoMore) {
   EXPECT_TRUE(batcher.wait_idle(std::chrono::seconds(5)));
 }
 
+// The end of a drain: what is still queued is answered at once, while a batch computes.
+TEST_F(BatcherTest, AbandonedQueuedRequestsAreAnsweredAtOnceWhileABatchComputes) {
+  BatcherConfig config;
+  config.max_batch_requests = 1;
+  Batcher batcher(pipeline_->model(), config);
+  std::promise<void> release, first_started;
+  auto gate = release.get_future().share();
+  std::promise<RequestOutcome> first, second, third;
+  // The first answer's callback holds the compute thread, as a long forward pass would.
+  batcher.submit({encodings_[0]}, [&, gate](RequestOutcome o) {
+    first_started.set_value();
+    first.set_value(std::move(o));
+    gate.wait();
+  });
+  first_started.get_future().wait();
+  batcher.submit({encodings_[1]}, [&](RequestOutcome o) { second.set_value(std::move(o)); });
+  batcher.submit({encodings_[2], encodings_[3]}, [&](RequestOutcome o) { third.set_value(std::move(o)); });
+  EXPECT_EQ(batcher.queued_sequences(), 3u);
+  batcher.shutdown();
+  batcher.abandon_queued(make_error(ErrorCode::kUnavailable, "shut down"));
+  for (auto* p : {&second, &third}) {
+    auto o = p->get_future().get();  // answered though the compute thread is still held
+    ASSERT_FALSE(o.logits.ok());
+    EXPECT_EQ(o.logits.error().code, ErrorCode::kUnavailable);
+  }
+  EXPECT_EQ(batcher.queued_sequences(), 0u);
+  EXPECT_EQ(batcher.in_flight(), 1u);
+  release.set_value();
+  EXPECT_TRUE(first.get_future().get().logits.ok());
+  EXPECT_TRUE(batcher.wait_idle(std::chrono::seconds(5)));
+}
+
 // What a callback holds (in the server: the HTTP connection, which points into the server) must
 // be gone by the time wait_idle() says nothing is in flight, or the server's teardown races it.
 TEST_F(BatcherTest, ACallbackIsDestroyedBeforeItsRequestStopsCounting) {

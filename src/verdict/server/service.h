@@ -50,6 +50,12 @@ class Service {
   // SIGTERM: /health and readiness fail, new inference is refused, queued work finishes.
   void start_draining();
   bool wait_idle(std::chrono::milliseconds timeout) { return batcher_.wait_idle(timeout); }
+  // The grace period is over: what is still queued is answered 503 now, not computed.
+  void abandon_queued() {
+    batcher_.abandon_queued(make_error(ErrorCode::kUnavailable,
+                                       "the server shut down before this request's turn (--shutdown-grace-ms ended)"));
+  }
+  size_t in_flight() const { return batcher_.in_flight(); }
   // Waits for queued webhook deliveries (alerts), up to the timeout.
   bool wait_webhooks(std::chrono::milliseconds timeout) { return !webhooks_ || webhooks_->wait_idle(timeout); }
   const ServerConfig& config() const { return config_; }
