@@ -262,6 +262,10 @@ TEST(CliUsageTest, UsageErrorsAreOneLineNamingTheFlagOrCommand) {
       {{"bench", "--model", dir, "--lengths", "8,0"}, "--lengths: Value 0 not in range"},
       {{"bench", "--model", dir, "--json", "/nonexistent/b.json"}, "cannot write /nonexistent/b.json: No such file"},
       {{"classify", "--model", dir, "--skip-invalid", "great"}, "--skip-invalid requires --input"},
+      {{"serve", "--model", dir, "--read-timeout-ms", "0"}, "--read-timeout-ms: Value 0 not in range 1"},
+      {{"serve", "--model", dir, "--shutdown-grace-ms", "-1"}, "--shutdown-grace-ms: Value -1 not in range"},
+      {{"serve", "--model", dir, "--max-input-chars", "-5"}, "--max-input-chars: Value -5 not in range"},
+      {{"serve", "--model", dir, "--discord-public-key", std::string(64, 'z')}, "64 hex characters, found 64 characters that are not all hex"},
       {{"eval", "--model", dir, "--column", "review"}, "--column requires --input"},
       {{"dev", "random-model", "--config", dir + "/config.json", "--out", "/tmp/x", "--seed", "-5"}, "--seed: Value -5 is not a non-negative integer"},
   };

@@ -1016,6 +1016,19 @@ TEST(ServeStartupTest, AServiceLinkInVerdictPortIsSkippedAndABadPortNamed) {
   EXPECT_EQ(r.err.find("VERDICT_PORT"), std::string::npos) << r.err;
 }
 
+TEST(ServeStartupTest, AnEmptyKeyFromTheEnvironmentIsRefusedAndANewlineDropped) {
+  ServerProcess empty({"--model", model_dir("distilbert-sst2-tiny").string()}, {"VERDICT_API_KEY= \n"});
+  EXPECT_FALSE(empty.running());
+  EXPECT_NE(empty.terminate(), 0);
+  EXPECT_NE(empty.logs().find("VERDICT_API_KEY is set but empty"), std::string::npos) << empty.logs();
+  // A secret written with `echo`: the newline is not part of the key.
+  ServerProcess keyed({"--model", model_dir("distilbert-sst2-tiny").string()}, {"VERDICT_API_KEY=k3y\n"});
+  ASSERT_TRUE(keyed.running()) << keyed.logs();
+  EXPECT_EQ(http_request(keyed.port(), "POST", "/predict", R"({"inputs": "ok"})", {{"Authorization", "Bearer k3y"}}).status, 200);
+  EXPECT_EQ(http_request(keyed.port(), "POST", "/predict", R"({"inputs": "ok"})").status, 401);
+  EXPECT_EQ(keyed.terminate(), 0);
+}
+
 TEST(ServeStartupTest, AServedModelNameWithASlashIsRefused) {
   ServerProcess server({"--model", model_dir("distilbert-sst2-tiny").string(), "--served-model-name", "org/model"});
   EXPECT_FALSE(server.running());

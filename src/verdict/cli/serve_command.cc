@@ -124,8 +124,15 @@ int run_serve(ServeArgs a) {
     if (!keys.ok()) return fail(keys.error().message);
     a.api_keys.insert(a.api_keys.end(), keys->begin(), keys->end());
   }
-  if (const char* env = std::getenv("VERDICT_API_KEY"); env && *env && a.api_keys.empty()) {
-    a.api_keys.emplace_back(env);
+  if (const char* env = std::getenv("VERDICT_API_KEY"); env && a.api_keys.empty()) {
+    // Set from a secret: an empty one (a missing secret, compose's ${KEY:-}) must not mean a public
+    // server, and a trailing newline (`echo key > secret`) must not make every client's key wrong.
+    const std::string_view key(env);
+    const auto first = key.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) {
+      return fail("VERDICT_API_KEY is set but empty: give a key, or unset it for a public server");
+    }
+    a.api_keys.emplace_back(key.substr(first, key.find_last_not_of(" \t\r\n") - first + 1));
   }
 
   server::ServerConfig config;
@@ -164,9 +171,12 @@ int run_serve(ServeArgs a) {
   config.request_timeout = std::chrono::milliseconds(a.request_timeout_ms);
   config.shutdown_grace = std::chrono::milliseconds(a.shutdown_grace_ms);
   config.gcp_project = a.gcp_project;
-  if (!a.discord_public_key.empty() && a.discord_public_key.size() != 64) {
+  if (!a.discord_public_key.empty() && (a.discord_public_key.size() != 64 ||
+                                        a.discord_public_key.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+    // Else every interaction would be refused 401 as a bad signature, with nothing in the log.
     return fail("--discord-public-key must be the application's public key: 64 hex characters, found " +
-                std::to_string(a.discord_public_key.size()));
+                std::to_string(a.discord_public_key.size()) + " characters" +
+                (a.discord_public_key.size() == 64 ? " that are not all hex digits" : ""));
   }
   config.discord.public_key_hex = a.discord_public_key;
   config.discord.negative_threshold = a.discord_negative_threshold;
@@ -299,12 +309,12 @@ void add_serve_command(CLI::App& app, Action& action) {
   cmd->add_option("--max-batch-tokens", a->max_batch_tokens, "Tokens in one forward pass")
       ->envname("VERDICT_MAX_BATCH_TOKENS")->check(CLI::Range(size_t{1}, size_t{1} << 22));
   cmd->add_option("--max-batch-requests", a->max_batch_requests, "Sequences in one forward pass (0: no limit)")
-      ->envname("VERDICT_MAX_BATCH_REQUESTS");
+      ->envname("VERDICT_MAX_BATCH_REQUESTS")->check(CLI::Range(size_t{0}, size_t{1} << 20));
   cmd->add_option("--max-concurrent-requests", a->max_concurrent_requests,
                   "Inference requests in flight; beyond: 429 at once")
       ->envname("VERDICT_MAX_CONCURRENT_REQUESTS")->check(CLI::Range(size_t{1}, size_t{1} << 20));
   cmd->add_option("--max-input-chars", a->max_input_chars, "Characters of one input (text + pair); beyond: 413; 0: no limit")
-      ->envname("VERDICT_MAX_INPUT_CHARS");
+      ->envname("VERDICT_MAX_INPUT_CHARS")->check(CLI::Range(size_t{0}, size_t{1} << 30));
   cmd->add_option("--max-client-batch-size", a->max_client_batch_size, "Inputs in one request; beyond: 413")
       ->envname("VERDICT_MAX_CLIENT_BATCH_SIZE")->check(CLI::Range(size_t{1}, size_t{1} << 16));
   cmd->add_option("--payload-limit", a->payload_limit, "Request body bytes; beyond: 413")
@@ -329,18 +339,18 @@ void add_serve_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(0, 86'400'000));
   cmd->add_option("--shutdown-grace-ms", a->shutdown_grace_ms,
                   "On SIGTERM, how long queued requests may take to finish")
-      ->envname("VERDICT_SHUTDOWN_GRACE_MS");
+      ->envname("VERDICT_SHUTDOWN_GRACE_MS")->check(CLI::Range(size_t{0}, size_t{3'600'000}));
   cmd->add_option("--http-workers", a->http_workers, "Threads parsing and tokenizing requests")
       ->envname("VERDICT_HTTP_WORKERS")->check(CLI::Range(1, 256));
   cmd->add_option("--read-timeout-ms", a->read_timeout_ms, "Time to receive one whole request")
-      ->envname("VERDICT_READ_TIMEOUT_MS");
+      ->envname("VERDICT_READ_TIMEOUT_MS")->check(CLI::Range(size_t{1}, size_t{3'600'000}));
   cmd->add_option("--idle-timeout-ms", a->idle_timeout_ms, "Keep-alive connection idle time")
-      ->envname("VERDICT_IDLE_TIMEOUT_MS");
+      ->envname("VERDICT_IDLE_TIMEOUT_MS")->check(CLI::Range(size_t{1}, size_t{86'400'000}));
   cmd->add_option("--max-connections", a->max_connections, "Open connections; beyond: 503 and close")
       ->envname("VERDICT_MAX_CONNECTIONS")->check(CLI::Range(size_t{1}, size_t{1'000'000}));
   cmd->add_option("--max-buffered-bytes", a->max_buffered_bytes,
                   "Request body bytes all connections may hold at once; beyond: 503 (0: 32 x --payload-limit)")
-      ->envname("VERDICT_MAX_BUFFERED_BYTES");
+      ->envname("VERDICT_MAX_BUFFERED_BYTES")->check(CLI::Range(size_t{0}, size_t{1} << 40));
   cmd->add_option("--gcp-project", a->gcp_project, "Project id for Cloud Logging trace fields")
       ->envname("GOOGLE_CLOUD_PROJECT");
   cmd->add_option("--discord-public-key", a->discord_public_key,
@@ -356,7 +366,7 @@ void add_serve_command(CLI::App& app, Action& action) {
       ->envname("VERDICT_DISCORD_APOLOGY");
   cmd->add_option("--discord-max-clock-skew-s", a->discord_max_clock_skew_s,
                   "Signed timestamps older or newer than this are refused (replays)")
-      ->envname("VERDICT_DISCORD_MAX_CLOCK_SKEW_S");
+      ->envname("VERDICT_DISCORD_MAX_CLOCK_SKEW_S")->check(CLI::Range(size_t{1}, size_t{86'400}));
   cmd->add_option("--discord-alert-webhook", a->discord_alert_webhook,
                   "Discord webhook URL of the support channel: complaints are posted there")
       ->envname("VERDICT_DISCORD_ALERT_WEBHOOK");
