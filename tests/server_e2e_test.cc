@@ -502,6 +502,14 @@ TEST_F(ServeTest, ALongUrlIs414AndLongHeaders431) {
   const auto headers = http_request(server_->port(), "GET", "/health", "", {{"X-Big", std::string(20000, 'b')}});
   EXPECT_EQ(headers.status, 431) << headers.body;
   EXPECT_EQ(get("/health").status, 200);
+  // Refused by the HTTP layer, before any route: still logged and counted, like every answer.
+  const std::string metrics = get("/metrics").body;
+  EXPECT_NE(metrics.find(R"(verdict_requests_total{route="refused",method="GET",status="431"})"), std::string::npos);
+  EXPECT_NE(metrics.find(R"(verdict_requests_total{route="refused",method="other",status="414"})"), std::string::npos)
+      << "no method is known when the request line itself is too long";
+  const std::string logs = server_->logs();
+  EXPECT_NE(logs.find("GET /health 431 request headers are larger than"), std::string::npos) << logs.substr(logs.size() - 2000);
+  EXPECT_NE(logs.find(" 414 the request line is longer than"), std::string::npos);
 }
 
 TEST_F(ServeTest, HeadAnswersHaveHeadersOnly) {

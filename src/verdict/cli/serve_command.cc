@@ -230,7 +230,9 @@ int run_serve(ServeArgs a) {
                           [&service](server::HttpRequest r, server::Respond respond) {
                             service.handle(std::move(r), std::move(respond));
                           },
-                          &server::Service::refusal);
+                          [&service](const server::HttpRequest& known, int status, const std::string& message) {
+                            return service.refusal(known, status, message);
+                          });
   if (auto st = http.start(); !st.ok()) return fail(st.error().message);
   const double ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   logger.info("verdict " + std::string(kVersion) + " serving " + a.model + " on " + a.host + ":" +

@@ -224,21 +224,28 @@ class Session : public std::enable_shared_from_this<Session> {
     };
     // Probes and metrics are answered here, on the I/O thread: a queue of requests waiting for
     // the tokenizer must not make a health check time out and get the instance restarted.
+    // A handler's exception is a bug: its answer names no detail, its log line the request.
+    HttpRequest known;
+    known.method = r.method;
+    known.target = r.target;
+    known.path = r.path;
+    known.remote_ip = r.remote_ip;
+    known.received = r.received;
     if (server_.options.answers_inline && server_.options.answers_inline(r)) {
       try {
         server_.handler(std::move(r), respond);
       } catch (const std::exception&) {
-        respond(server_.errors(500, "internal error"));
+        respond(server_.errors(known, 500, "internal error"));
       }
       return;
     }
-    asio::post(server_.workers, [self, r = std::move(r), respond = std::move(respond)]() mutable {
+    asio::post(server_.workers, [self, r = std::move(r), known = std::move(known), respond = std::move(respond)]() mutable {
       thread_local const bool named = (name_this_thread("verdict-http"), true);  // asio made the thread
       (void)named;
       try {
         self->server_.handler(std::move(r), respond);
       } catch (const std::exception&) {
-        respond(self->server_.errors(500, "internal error"));
+        respond(self->server_.errors(known, 500, "internal error"));
       }
     });
   }
@@ -254,10 +261,31 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // What the parser has of a request it will not finish, for the refusal's log line.
+  HttpRequest known_so_far() {
+    HttpRequest r;
+    if (parser_) {
+      const auto& head = parser_->get();
+      r.method = std::string(head.method_string());
+      r.target = std::string(head.target());
+      parse_target(r);
+      for (const auto& field : head) {
+        std::string name(field.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        r.headers.emplace_back(std::move(name), std::string(field.value()));
+      }
+    }
+    beast::error_code ignored;
+    const auto endpoint = stream_.socket().remote_endpoint(ignored);
+    r.remote_ip = ignored ? "" : endpoint.address().to_string();
+    r.received = std::chrono::steady_clock::now();
+    return r;
+  }
+
   void refuse(int status, const std::string& message) {
     keep_alive_ = false;
     version_ = 11;
-    auto response = server_.errors(status, message);
+    auto response = server_.errors(known_so_far(), status, message);
     if (status == 503) response.headers.emplace_back("Retry-After", "1");
     write(std::move(response));
   }
@@ -345,7 +373,12 @@ void HttpServer::Impl::accept() {
 
 // Past max_connections a client still gets an answer it can act on, not a silent close.
 void HttpServer::Impl::refuse_connection(tcp::socket socket) {
-  auto response = errors(503, "too many open connections; retry shortly");
+  HttpRequest known;  // nothing was read: the client's address only
+  beast::error_code ignored;
+  const auto endpoint = socket.remote_endpoint(ignored);
+  known.remote_ip = ignored ? "" : endpoint.address().to_string();
+  known.received = std::chrono::steady_clock::now();
+  auto response = errors(known, 503, "too many open connections; retry shortly");
   auto res = std::make_shared<http::response<http::string_body>>(http::status::service_unavailable, 11);
   res->set(http::field::server, "verdict");
   res->set(http::field::content_type, response.content_type);

@@ -45,8 +45,10 @@ struct HttpResponse {
 using Respond = std::function<void(HttpResponse)>;
 // Runs on a worker thread; must call respond exactly once (now or later, from any thread).
 using Handler = std::function<void(HttpRequest, Respond)>;
-// Builds the response for requests the HTTP layer refuses itself (oversized, malformed).
-using ErrorResponder = std::function<HttpResponse(int status, const std::string& message)>;
+// Builds the response for requests the HTTP layer refuses itself (oversized, malformed, over
+// the connection limit, a handler's exception), given what is known of the request (method,
+// path and headers once parsed; the client's address), so it can be logged and counted too.
+using ErrorResponder = std::function<HttpResponse(const HttpRequest& known, int status, const std::string& message)>;
 
 struct HttpServerOptions {
   std::string host = "0.0.0.0";

@@ -189,9 +189,18 @@ bool Service::answers_inline(const HttpRequest& r) {
          r.path == "/v2/health/ready";
 }
 
-HttpResponse Service::refusal(int status, const std::string& message) {
-  // 400, 413, 414, 431: the client's request; 503: the server's limits (connections, buffered bodies).
-  return error_response(ApiError{status, status == 503 ? "overloaded" : "validation", message});
+HttpResponse Service::refusal(const HttpRequest& known, int status, const std::string& message) {
+  // 400, 413, 414, 431: the client's request; 503: the server's limits (connections, buffered
+  // bodies); 500: a handler's exception.
+  const ApiError e{status, status == 503 ? "overloaded" : status >= 500 ? "backend" : "validation", message};
+  metrics_.on_failure(e.type);
+  metrics_.on_request("refused", known.method, status, 0);
+  std::string id = known.header("x-request-id").value_or("");
+  if (id.empty() || id.size() > 128) id = new_request_id();
+  logger_.request(known, status, 0, id, message);
+  HttpResponse r = error_response(e);
+  r.headers.emplace_back("x-request-id", id);
+  return r;
 }
 
 void Service::start_draining() {

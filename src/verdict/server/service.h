@@ -42,8 +42,9 @@ class Service {
   Status warm_up();
   // The HttpServer handler.
   void handle(HttpRequest request, Respond respond);
-  // Responses for requests the HTTP layer refuses itself.
-  static HttpResponse refusal(int status, const std::string& message);
+  // Responses for requests the HTTP layer refuses itself (HttpServer's ErrorResponder): logged
+  // and counted like every other answer, under the route "refused".
+  HttpResponse refusal(const HttpRequest& known, int status, const std::string& message);
   // Probes and metrics: cheap, answered on the HTTP I/O thread (HttpServerOptions::answers_inline).
   static bool answers_inline(const HttpRequest& r);
 
