@@ -279,6 +279,15 @@ TEST(CliUsageTest, UsageErrorsAreOneLineNamingTheFlagOrCommand) {
   }
 }
 
+TEST(CliUsageTest, GlobalOptionsMayFollowTheCommand) {
+  // A container's ENTRYPOINT is `verdict serve`: its args come after the command.
+  const auto dir = (testing::testdata_dir() / "models" / kTiny).string();
+  const auto r = run_process({verdict_binary(), "info", "--model", dir, "--threads", "1", "--isa", "avx2"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto bad = run_process({verdict_binary(), "info", "--model", dir, "--threads", "70000"});
+  EXPECT_NE(bad.err.find("--threads: Value 70000 not in range"), std::string::npos) << bad.err;
+}
+
 TEST(CliUsageTest, OutputThatCannotBeWrittenIsAnError) {
   const auto dir = (testing::testdata_dir() / "models" / kTiny).string();
   for (const std::string command : {"classify --model " + dir + " great", "tokenize --model " + dir + " great",

@@ -47,6 +47,11 @@ int main(int argc, char** argv) {
   CLI::App app{"Verdict: fast, exact text classification with BERT-family models"};
   app.set_version_flag("--version", std::string(kVersion));
   app.require_subcommand(1);
+  // --threads and --isa also after the command (`verdict serve --threads 1`): a container's
+  // ENTRYPOINT is `verdict serve`, so its args come after it.
+  app.fallthrough();
+  // `--help` shows each option's default (operators read it there, not in the README).
+  app.option_defaults()->always_capture_default();
   size_t threads = 0;
   std::string isa;
   app.add_option("--threads", threads, "Compute threads, 1 to 1024 (default: the cores this process may use)")

@@ -305,7 +305,8 @@ void add_serve_command(CLI::App& app, Action& action) {
   add_model_options(cmd, a->choice);
   cmd->add_option("--host", a->host, "Address to listen on")->envname("VERDICT_HOST");
   cmd->add_option("--port", a->port, "Port (default: $VERDICT_PORT, else $PORT, else 8080; 0: any free port)")
-      ->check(CLI::Range(0, 65535));
+      ->check(CLI::Range(0, 65535))
+      ->default_str("");  // -1 only means "not given"
   cmd->add_option("--served-model-name", a->served_model_name, "Model name in KServe routes (default: folder name)")
       ->envname("VERDICT_SERVED_MODEL_NAME");
   cmd->add_option("--max-batch-tokens", a->max_batch_tokens, "Tokens in one forward pass")
