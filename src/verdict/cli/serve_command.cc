@@ -303,7 +303,7 @@ void add_serve_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("serve", "Serve the model over HTTP (original route, Hugging Face Inference API, "
                                           "TEI, KServe v2)");
   add_model_options(cmd, a->choice);
-  cmd->add_option("--host", a->host, "Address to listen on")->envname("VERDICT_HOST");
+  cmd->add_option("--host", a->host, "IP address to listen on (or localhost)")->envname("VERDICT_HOST");
   cmd->add_option("--port", a->port, "Port (default: $VERDICT_PORT, else $PORT, else 8080; 0: any free port)")
       ->check(CLI::Range(0, 65535))
       ->default_str("");  // -1 only means "not given"

@@ -403,8 +403,12 @@ HttpServer::~HttpServer() { stop(); }
 Status HttpServer::start() {
   auto& s = *impl_;
   beast::error_code ec;
-  const auto address = asio::ip::make_address(s.options.host, ec);
-  if (ec) return make_error(ErrorCode::kInvalidArgument, "invalid host '" + s.options.host + "': " + ec.message());
+  // An address literal; "localhost" is the one name taken (no resolver at start-up).
+  const auto address = asio::ip::make_address(s.options.host == "localhost" ? "127.0.0.1" : s.options.host, ec);
+  if (ec) {
+    return make_error(ErrorCode::kInvalidArgument, "invalid host '" + s.options.host + "': " + ec.message() +
+                                                       " (an IP address such as 0.0.0.0, 127.0.0.1 or ::, or localhost)");
+  }
   const tcp::endpoint endpoint(address, s.options.port);
   const std::string where = s.options.host + ":" + std::to_string(s.options.port);
   s.acceptor.open(endpoint.protocol(), ec);
