@@ -265,7 +265,7 @@ TEST(CliUsageTest, UsageErrorsAreOneLineNamingTheFlagOrCommand) {
       {{"serve", "--model", dir, "--read-timeout-ms", "0"}, "--read-timeout-ms: Value 0 not in range 1"},
       {{"serve", "--model", dir, "--shutdown-grace-ms", "-1"}, "--shutdown-grace-ms: Value -1 not in range"},
       {{"serve", "--model", dir, "--max-input-chars", "-5"}, "--max-input-chars: Value -5 not in range"},
-      {{"serve", "--model", dir, "--discord-public-key", std::string(64, 'z')}, "64 hex characters, found 64 characters that are not all hex"},
+      {{"serve", "--model", dir, "--log-format", "text", "--discord-public-key", std::string(64, 'z')}, "64 hex characters, found 64 characters that are not all hex"},
       {{"eval", "--model", dir, "--column", "review"}, "--column requires --input"},
       {{"dev", "random-model", "--config", dir + "/config.json", "--out", "/tmp/x", "--seed", "-5"}, "--seed: Value -5 is not a non-negative integer"},
   };

@@ -245,7 +245,7 @@ TEST_F(HubPullTest, ServePullsAMissingModelUnlessForbidden) {
   FakeHub hub(kId, golden());
   setenv("HF_ENDPOINT", hub.endpoint().c_str(), 1);
   {
-    const auto r = run_process({verdict_binary(), "serve", "--model", kId, "--no-pull", "--port", "0"});
+    const auto r = run_process({verdict_binary(), "serve", "--model", kId, "--no-pull", "--port", "0", "--log-format", "text"});
     EXPECT_NE(r.exit_code, 0);
     EXPECT_TRUE(contains(r.err, "not found in the Hub cache") && contains(r.err, "verdict pull")) << r.err;
     EXPECT_TRUE(hub.hub_requests().empty());

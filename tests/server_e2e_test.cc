@@ -1020,8 +1020,13 @@ TEST(ServeStartupTest, AServiceLinkInVerdictPortIsSkippedAndABadPortNamed) {
                                        testing::verdict_binary(), "serve", "--model",
                                        model_dir("distilbert-sst2-tiny").string(), "--host", "127.0.0.1"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("PORT='80x' is not a port"), std::string::npos) << r.err;
-  EXPECT_EQ(r.err.find("VERDICT_PORT"), std::string::npos) << r.err;
+  // JSON logs (the default): the failure is one Cloud Logging line of severity ERROR, not bare text.
+  const auto line = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(line.is_object()) << r.out << r.err;
+  EXPECT_EQ(line["severity"], "ERROR");
+  EXPECT_NE(line["message"].get<std::string>().find("PORT='80x' is not a port"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("VERDICT_PORT"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, "");
 }
 
 TEST(ServeStartupTest, AnEmptyKeyFromTheEnvironmentIsRefusedAndANewlineDropped) {

@@ -107,6 +107,16 @@ int run_serve(ServeArgs a) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // With JSON logs (Cloud Logging), a start-up failure is a JSON line of severity ERROR like the
+  // rest: plain text on stderr carries no severity, and an alert on errors would miss the cause
+  // of a crash loop.
+  const auto log_format = a.log_format == "text" ? server::LogFormat::kText : server::LogFormat::kJson;
+  server::Logger logger(log_format, a.gcp_project);
+  auto fail = [&](const std::string& message) {
+    if (log_format == server::LogFormat::kText) return cli::fail(message);
+    logger.error(message);
+    return 1;
+  };
 
   if (a.port == -1) {
     auto port = port_from_env();
@@ -194,7 +204,6 @@ int run_serve(ServeArgs a) {
     }
   }
 
-  server::Logger logger(config.log_format, config.gcp_project);
   const auto t0 = std::chrono::steady_clock::now();
   auto model_opts = model_options(a.choice);
   if (!model_opts.ok()) return fail(model_opts.error().message);
