@@ -376,6 +376,12 @@ TEST_F(ServeTest, InfoHealthMetricsAndKserveMetadataDescribeTheServer) {
   EXPECT_EQ(meta["outputs"][1]["datatype"], "FP32");
   EXPECT_EQ(body_json(get("/v2/models/distilbert-sst2-tiny/ready"))["ready"], true);
   EXPECT_EQ(get("/v2/models/unknown").status, 404);
+  // Successful probes are counted, not logged (a platform sends thousands a day); the rest is.
+  const std::string logs = server_->logs();
+  EXPECT_EQ(logs.find("GET /health 200"), std::string::npos);
+  EXPECT_EQ(logs.find("GET /v2/health/ready 200"), std::string::npos);
+  EXPECT_NE(logs.find("GET /v2/models/unknown 404"), std::string::npos);
+  EXPECT_NE(get("/metrics").body.find(R"(verdict_requests_total{route="health",method="GET",status="200"})"), std::string::npos);
 }
 
 // Label values of /metrics come from a bounded set: a client's invented methods are "other".

@@ -44,6 +44,7 @@ struct ServeArgs {
   bool no_query_api_key = false;
   std::string log_format = "json";
   bool log_texts = false;
+  bool log_probes = false;
   std::string cors_allow_origin;
   size_t request_timeout_ms = 0;
   size_t shutdown_grace_ms = 8000;
@@ -176,6 +177,7 @@ int run_serve(ServeArgs a) {
   }
   config.log_format = a.log_format == "text" ? server::LogFormat::kText : server::LogFormat::kJson;
   config.log_texts = a.log_texts;
+  config.log_probes = a.log_probes;
   if (auto st = server::check_cors_allow_origin(a.cors_allow_origin); !st.ok()) return fail(st.error().message);
   config.cors_allow_origin = a.cors_allow_origin;
   config.request_timeout = std::chrono::milliseconds(a.request_timeout_ms);
@@ -343,6 +345,9 @@ void add_serve_command(CLI::App& app, Action& action) {
   cmd->add_option("--log-format", a->log_format, "json (Cloud Logging) or text")
       ->envname("VERDICT_LOG_FORMAT")->check(CLI::IsMember({"json", "text"}));
   cmd->add_flag("--log-texts", a->log_texts, "Include review texts in request logs")->envname("VERDICT_LOG_TEXTS");
+  cmd->add_flag("--log-probes", a->log_probes,
+                "Log successful health probes too (/health, /ping, /v2/health/*; counted in /metrics either way)")
+      ->envname("VERDICT_LOG_PROBES");
   cmd->add_option("--cors-allow-origin", a->cors_allow_origin, "CORS: '*' or a comma-separated list of origins")
       ->envname("VERDICT_CORS_ALLOW_ORIGIN");
   cmd->add_option("--request-timeout-ms", a->request_timeout_ms,

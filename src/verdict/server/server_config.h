@@ -37,6 +37,7 @@ struct ServerConfig {
   std::string served_model_name;      // KServe {name}; default: the folder's name
   LogFormat log_format = LogFormat::kJson;
   bool log_texts = false;             // review texts stay out of logs unless asked
+  bool log_probes = false;            // successful health probes are counted, not logged
   std::string cors_allow_origin;      // empty: no CORS headers
   std::chrono::milliseconds request_timeout{0};  // 0: none; else queued work expires (504)
   std::chrono::milliseconds shutdown_grace{8000};  // under Cloud Run's 10 s SIGTERM->SIGKILL

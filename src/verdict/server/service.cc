@@ -81,8 +81,14 @@ void Service::Reply::send(HttpResponse r) {
   service_.add_cors(meta_, r);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - meta_.received).count();
   service_.metrics_.on_request(route_, meta_.method, r.status, seconds);
-  meta_.body.assign(body_size_, ' ');  // the log reports the size, never the content
-  service_.logger_.request(meta_, r.status, seconds, id_, detail);
+  // A platform probes every few seconds: ~26,000 lines a day per instance that say nothing.
+  // A failing probe is still logged.
+  const bool quiet_probe = r.status < 400 && !service_.config_.log_probes &&
+                           (route_ == "health" || route_ == "v2_live" || route_ == "v2_ready");
+  if (!quiet_probe) {
+    meta_.body.assign(body_size_, ' ');  // the log reports the size, never the content
+    service_.logger_.request(meta_, r.status, seconds, id_, detail);
+  }
   respond_(std::move(r));
 }
 
