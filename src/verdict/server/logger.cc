@@ -1,5 +1,8 @@
 #include "verdict/server/logger.h"
 
+#include <optional>
+#include <string_view>
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -22,10 +25,50 @@ std::string timestamp() {
 }
 
 // X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1, or W3C traceparent: 00-TRACE_ID-SPAN_ID-01.
-std::string trace_id(const HttpRequest& r) {
-  if (auto h = r.header("x-cloud-trace-context")) return h->substr(0, h->find('/'));
-  if (auto h = r.header("traceparent"); h && h->size() >= 35) return h->substr(3, 32);
-  return "";
+bool hex_id(std::string_view s, size_t size) {
+  return s.size() == size && s.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos &&
+         s.find_first_not_of('0') != std::string_view::npos;  // all zeros is "no trace" in both formats
+}
+
+struct Trace {
+  std::string trace;  // 32 hex digits
+  std::string span;   // the span id as Cloud Logging takes it (decimal or 16 hex digits), or empty
+  bool sampled = false;
+};
+
+// X-Cloud-Trace-Context: TRACE_ID[/SPAN_ID][;o=1], or W3C traceparent: 00-TRACE_ID-SPAN_ID-FLAGS.
+// Anything malformed is no trace: the header is the client's, the trace field a link in the console.
+std::optional<Trace> trace_of(const HttpRequest& r) {
+  if (auto h = r.header("x-cloud-trace-context")) {
+    const std::string_view v(*h);
+    Trace t;
+    t.trace = std::string(v.substr(0, std::min(v.find('/'), v.find(';'))));
+    if (!hex_id(t.trace, 32)) return std::nullopt;
+    if (const auto slash = v.find('/'); slash != std::string_view::npos) {
+      const auto span = v.substr(slash + 1, v.find(';') == std::string_view::npos ? std::string_view::npos
+                                                                                   : v.find(';') - slash - 1);
+      if (!span.empty() && span.size() <= 20 && span.find_first_not_of("0123456789") == std::string_view::npos) {
+        t.span = std::string(span);
+      }
+    }
+    t.sampled = v.find(";o=1") != std::string_view::npos;
+    return t;
+  }
+  if (auto h = r.header("traceparent")) {
+    const std::string_view v(*h);
+    if (v.size() != 55 || v.substr(0, 3) != "00-" || v[35] != '-' || v[52] != '-') return std::nullopt;
+    Trace t;
+    t.trace = std::string(v.substr(3, 32));
+    const auto flags = v.substr(53, 2);
+    if (!hex_id(t.trace, 32) || !hex_id(v.substr(36, 16), 16) ||
+        flags.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
+      return std::nullopt;
+    }
+    t.span = std::string(v.substr(36, 16));
+    t.sampled = (std::stoi(std::string(flags), nullptr, 16) & 1) != 0;
+    return t;
+  }
+  return std::nullopt;
 }
 
 std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
@@ -109,9 +152,11 @@ void Logger::request(const HttpRequest& r, int status, double latency, const std
         {"requestSize", std::to_string(r.body.size())}}},
       {"request_id", request_id},
   };
-  if (const auto trace = trace_id(r); !trace.empty()) {
+  if (const auto t = trace_of(r)) {
     const std::string project = gcp_project();
-    j["logging.googleapis.com/trace"] = project.empty() ? trace : "projects/" + project + "/traces/" + trace;
+    j["logging.googleapis.com/trace"] = project.empty() ? t->trace : "projects/" + project + "/traces/" + t->trace;
+    if (!t->span.empty()) j["logging.googleapis.com/spanId"] = t->span;
+    j["logging.googleapis.com/trace_sampled"] = t->sampled;
   }
   write(dump(j));
 }
