@@ -196,20 +196,8 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     head_ = req.method() == http::verb::head;
-    HttpRequest r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    parse_target(r);
-    for (const auto& field : req) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      r.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
+    HttpRequest r = from_head(req);
     r.body = std::move(req.body());
-    beast::error_code ignored;
-    const auto endpoint = stream_.socket().remote_endpoint(ignored);
-    r.remote_ip = ignored ? "" : endpoint.address().to_string();
-    r.received = std::chrono::steady_clock::now();
     client_gone_ = std::make_shared<std::atomic<bool>>(false);
     r.client_gone = client_gone_;
     stream_.expires_never();
@@ -261,25 +249,29 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // What the parser has of a request it will not finish, for the refusal's log line.
-  HttpRequest known_so_far() {
+  // Method, target, lower-cased headers and the client's address of a (possibly partial) head.
+  template <class Head>
+  HttpRequest from_head(const Head& head) {
     HttpRequest r;
-    if (parser_) {
-      const auto& head = parser_->get();
-      r.method = std::string(head.method_string());
-      r.target = std::string(head.target());
-      parse_target(r);
-      for (const auto& field : head) {
-        std::string name(field.name_string());
-        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        r.headers.emplace_back(std::move(name), std::string(field.value()));
-      }
+    r.method = std::string(head.method_string());
+    r.target = std::string(head.target());
+    parse_target(r);
+    for (const auto& field : head) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      r.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     beast::error_code ignored;
     const auto endpoint = stream_.socket().remote_endpoint(ignored);
     r.remote_ip = ignored ? "" : endpoint.address().to_string();
     r.received = std::chrono::steady_clock::now();
     return r;
+  }
+
+  // What the parser has of a request it will not finish, for the refusal's log line.
+  HttpRequest known_so_far() {
+    if (parser_) return from_head(parser_->get());
+    return from_head(http::request<http::string_body>{});
   }
 
   void refuse(int status, const std::string& message) {
