@@ -18,6 +18,7 @@
 #include "verdict/kernels/cpu.h"
 #include "verdict/kernels/linear.h"
 #include "verdict/common/thread_name.h"
+#include "verdict/server/api_keys.h"
 #include "verdict/server/cors.h"
 #include "verdict/server/gcp_metadata.h"
 #include "verdict/server/service.h"
@@ -126,7 +127,7 @@ int run_serve(ServeArgs a) {
   }
   // `--api-key "$KEY"` with KEY unset would otherwise start a public server that logs "API key required".
   for (const auto& key : a.api_keys) {
-    if (key.find_first_not_of(" \t\r\n") == std::string::npos) {
+    if (server::trim_key(key).empty()) {
       return fail("--api-key is empty (an unset variable?): give a key, or leave the option out for a public server");
     }
   }
@@ -138,12 +139,9 @@ int run_serve(ServeArgs a) {
   if (const char* env = std::getenv("VERDICT_API_KEY"); env && a.api_keys.empty()) {
     // Set from a secret: an empty one (a missing secret, compose's ${KEY:-}) must not mean a public
     // server, and a trailing newline (`echo key > secret`) must not make every client's key wrong.
-    const std::string_view key(env);
-    const auto first = key.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) {
-      return fail("VERDICT_API_KEY is set but empty: give a key, or unset it for a public server");
-    }
-    a.api_keys.emplace_back(key.substr(first, key.find_last_not_of(" \t\r\n") - first + 1));
+    const std::string_view key = server::trim_key(env);
+    if (key.empty()) return fail("VERDICT_API_KEY is set but empty: give a key, or unset it for a public server");
+    a.api_keys.emplace_back(key);
   }
 
   server::ServerConfig config;
@@ -175,7 +173,7 @@ int run_serve(ServeArgs a) {
     return fail("--served-model-name '" + config.served_model_name + "' contains '/'; KServe's /v2/models/{name} "
                 "takes one path segment");
   }
-  config.log_format = a.log_format == "text" ? server::LogFormat::kText : server::LogFormat::kJson;
+  config.log_format = log_format;
   config.log_texts = a.log_texts;
   config.log_probes = a.log_probes;
   if (auto st = server::check_cors_allow_origin(a.cors_allow_origin); !st.ok()) return fail(st.error().message);

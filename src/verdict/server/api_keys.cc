@@ -34,16 +34,22 @@ bool ApiKeys::accepts(std::string_view key) const {
   return ok;
 }
 
+std::string_view trim_key(std::string_view key) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const auto first = key.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return key.substr(first, key.find_last_not_of(kSpace) - first + 1);
+}
+
 Result<std::vector<std::string>> read_api_key_file(const std::string& path) {
   auto text = read_file(path, 1 << 20);
   if (!text.ok()) return text.error();
   std::vector<std::string> keys;
   std::istringstream in(*text);
   for (std::string line; std::getline(in, line);) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
-    const auto start = line.find_first_not_of(" \t");
-    if (start == std::string::npos || line[start] == '#') continue;
-    keys.push_back(line.substr(start));
+    const std::string_view key = trim_key(line);
+    if (key.empty() || key.front() == '#') continue;
+    keys.emplace_back(key);
   }
   if (keys.empty()) return make_error(ErrorCode::kInvalidArgument, path + ": no API key in the file");
   return keys;

@@ -22,6 +22,10 @@ class ApiKeys {
   std::vector<std::array<unsigned char, 32>> hashes_;
 };
 
+// A key without the spaces, tabs and line ends around it (a file line, a secret written with
+// `echo`); empty if there was nothing else.
+std::string_view trim_key(std::string_view key);
+
 // Keys from a file: one per line; blank lines and lines starting with '#' are skipped.
 Result<std::vector<std::string>> read_api_key_file(const std::string& path);
 
